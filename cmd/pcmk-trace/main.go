@@ -1,0 +1,85 @@
+// Command pcmk-trace records, decodes and replays Pacemaker's libqb IPC traffic.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ec exitCode
+		if errors.As(err, &ec) {
+			if ec.err != nil {
+				fmt.Fprintln(os.Stderr, "pcmk-trace:", ec.err)
+			}
+			os.Exit(ec.code)
+		}
+		fmt.Fprintln(os.Stderr, "pcmk-trace:", err)
+		os.Exit(1)
+	}
+}
+
+// exitCode carries a specific exit status out of run.
+type exitCode struct {
+	code int
+	err  error // printed once, if not nil
+}
+
+func (e exitCode) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("exit status %d", e.code)
+}
+
+func (e exitCode) Unwrap() error { return e.err }
+
+// command is one subcommand: its name, a one-line summary and its entry point.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"record", "capture libqb IPC messages with eBPF into a pcapng file", runRecord},
+		{"decode", "print a capture as Pacemaker messages (text, JSON lines, XML)", runDecode},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		return nil
+	}
+	if args[0] == "--version" {
+		return runVersion(ctx, nil, stdout, stderr)
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	usage(stderr)
+	return exitCode{2, fmt.Errorf("unknown command %q", args[0])}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "pcmk-trace records, decodes and replays Pacemaker's libqb IPC traffic.\n\n")
+	fmt.Fprintf(w, "Usage:\n  pcmk-trace <command> [flags] [args]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'pcmk-trace <command> -h' for a command's flags and an example.\n")
+}
