@@ -1,0 +1,74 @@
+# pcmk-trace: record, decode and replay Pacemaker's libqb IPC traffic.
+GO        ?= go
+CLANG     ?= clang-14
+STRIP     ?= llvm-strip
+BPF2GO_CFLAGS := -O2 -g -Wall -Werror
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+BIN       := bin/pcmk-trace
+FUZZTIME  ?= 10s
+
+.DEFAULT_GOAL := build
+.PHONY: build generate check-generate deps test test-unit fuzz demo bench lint format \
+	cluster-up cluster-down clean help
+
+## build: build bin/pcmk-trace (no clang needed, the BPF object is committed)
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pcmk-trace
+
+## generate: rebuild the BPF object and its Go bindings from bpf/*.c (needs clang)
+generate:
+	cd capture && BPF2GO_CC=$(CLANG) BPF2GO_STRIP=$(STRIP) BPF2GO_CFLAGS="$(BPF2GO_CFLAGS)" $(GO) generate ./...
+
+## check-generate: fail if make generate changes committed files
+check-generate: generate
+	git diff --exit-code -- capture/ || (echo "make generate changed committed files: commit them" >&2; exit 1)
+
+## deps: install the Debian packages the build, tests and demo need (root)
+deps:
+	scripts/deps
+
+## test: install deps, build, lint, and run every test, the real-cluster ones included (root)
+test: deps build lint test-unit fuzz
+	@echo "make test: all passed"
+
+test-unit:
+	$(GO) test -p 1 -count=1 -timeout 30m ./...
+
+## fuzz: run each fuzz target for FUZZTIME (default 10s)
+fuzz:
+	@scripts/fuzz $(FUZZTIME)
+
+## demo: install deps, build, start the sandboxed cluster, record a workload and decode it (root)
+demo: deps build
+	scripts/demo
+
+## bench: run the benchmarks and print their tables (root for the capture ones)
+bench: build
+	scripts/bench
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## format: gofmt the Go code and clang-format the BPF C
+format:
+	gofmt -w $$(git ls-files '*.go')
+	-clang-format -i bpf/*.c
+
+## cluster-up: start the sandboxed test cluster (scripts/testcluster up)
+cluster-up:
+	scripts/testcluster up
+
+## cluster-down: stop the sandboxed test cluster
+cluster-down:
+	scripts/testcluster down
+
+## clean: remove build output
+clean:
+	rm -rf bin
+
+## help: list the targets
+help:
+	@sed -n "s/^## \([a-z-]*\): /\1\t/p" $(MAKEFILE_LIST) | expand -t 16

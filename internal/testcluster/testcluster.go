@@ -1,0 +1,216 @@
+// Package testcluster gives tests a real, sandboxed single-node Pacemaker cluster, started by
+// scripts/testcluster. A test binary brings its own instance up once, on first use, and
+// [Main] tears it down when the binary's tests are done.
+//
+//	func TestMain(m *testing.M) { testcluster.Main(m) }
+//
+//	func TestQuery(t *testing.T) {
+//		c := testcluster.Require(t)
+//		out := c.MustExec(t, "cibadmin", "-Q")
+//		...
+//	}
+//
+// Tests skip with a reason when not root or when Pacemaker is not installed, and fail
+// instead when the environment variable CI is "true", so CI cannot pass by skipping.
+package testcluster
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Cluster is a running sandboxed cluster instance.
+type Cluster struct {
+	Name       string // instance name (TESTCLUSTER_NAME)
+	IPC        string // "" (shared memory) or "socket"
+	ScriptPath string // path of scripts/testcluster
+	InitPID    int    // host pid of the sandbox's PID 1; nsenter -t InitPID enters it
+}
+
+var (
+	mu      sync.Mutex
+	started []*Cluster // instances this binary brought up, for Main to stop
+	running = map[string]*Cluster{}
+)
+
+// Main runs the tests, then stops every instance this test binary started.
+func Main(m *testing.M) {
+	code := m.Run()
+	mu.Lock()
+	for _, c := range started {
+		if out, err := c.script("down"); err != nil {
+			fmt.Fprintf(os.Stderr, "testcluster down %s: %v\n%s", c.Name, err, out)
+			code = 1
+		}
+	}
+	mu.Unlock()
+	os.Exit(code)
+}
+
+// Skip skips t with reason, or fails it when running in CI, where every test must run.
+func Skip(t testing.TB, reason string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("cannot run in CI: %s", reason)
+	}
+	t.Skip(reason)
+}
+
+// RequireRoot skips (or fails in CI) unless the test runs as root on Linux.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		Skip(t, "needs Linux")
+	}
+	if os.Geteuid() != 0 {
+		Skip(t, "needs root (namespaces, eBPF); run with sudo or make test")
+	}
+}
+
+// Require returns the default (shared-memory) test cluster, starting it if needed.
+func Require(t testing.TB) *Cluster { return RequireIPC(t, "") }
+
+// RequireIPC returns a test cluster whose daemons use the given libqb IPC type
+// ("" for the default shared memory, "socket" for PCMK_ipc_type=socket).
+func RequireIPC(t testing.TB, ipc string) *Cluster {
+	t.Helper()
+	RequireRoot(t)
+	for _, tool := range []string{"pacemakerd", "corosync", "cibadmin", "unshare", "nsenter"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			Skip(t, tool+" not installed (run scripts/deps)")
+		}
+	}
+	name := instanceName(ipc)
+	mu.Lock()
+	defer mu.Unlock()
+	if c := running[name]; c != nil {
+		return c
+	}
+	script, err := findScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cluster{Name: name, IPC: ipc, ScriptPath: script}
+	out, err := c.script("up")
+	if err != nil {
+		t.Fatalf("testcluster up %s: %v\n%s", name, err, out)
+	}
+	pidOut, err := c.script("pid")
+	if err != nil {
+		t.Fatalf("testcluster pid %s: %v\n%s", name, err, pidOut)
+	}
+	c.InitPID, err = strconv.Atoi(strings.TrimSpace(string(pidOut)))
+	if err != nil {
+		t.Fatalf("testcluster pid %s: %q", name, pidOut)
+	}
+	running[name] = c
+	started = append(started, c)
+	return c
+}
+
+// instanceName gives each test binary its own instance, so tests never stop a cluster
+// that a person (or make demo) started.
+func instanceName(ipc string) string {
+	base := filepath.Base(os.Args[0])
+	base = strings.TrimSuffix(base, ".test")
+	name := "test-" + base
+	if ipc != "" {
+		name += "-" + ipc
+	}
+	return name
+}
+
+func (c *Cluster) script(args ...string) ([]byte, error) {
+	cmd := exec.Command(c.ScriptPath, args...)
+	cmd.Env = append(os.Environ(), "TESTCLUSTER_NAME="+c.Name, "TESTCLUSTER_IPC="+c.IPC)
+	return cmd.CombinedOutput()
+}
+
+// Command returns a command that runs name with args inside the sandbox's namespaces.
+func (c *Cluster) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	nsargs := append([]string{"-t", strconv.Itoa(c.InitPID), "-m", "-u", "-i", "-n", "-p", "--", name}, args...)
+	return exec.CommandContext(ctx, "nsenter", nsargs...)
+}
+
+// Exec runs a command inside the sandbox and returns its standard output; on failure the
+// error carries standard error.
+func (c *Cluster) Exec(ctx context.Context, name string, args ...string) ([]byte, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := c.Command(ctx, name, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.Bytes(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.Bytes(), nil
+}
+
+// MustExec is Exec with a 60 s limit that fails the test on error.
+func (c *Cluster) MustExec(t testing.TB, name string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := c.Exec(ctx, name, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Down stops the instance (for tests of the script itself).
+func (c *Cluster) Down() ([]byte, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	delete(running, c.Name)
+	return c.script("down")
+}
+
+// Up (re)starts the instance after Down.
+func (c *Cluster) Up() ([]byte, error) {
+	out, err := c.script("up")
+	if err != nil {
+		return out, err
+	}
+	pidOut, err := c.script("pid")
+	if err != nil {
+		return pidOut, err
+	}
+	c.InitPID, _ = strconv.Atoi(strings.TrimSpace(string(pidOut)))
+	mu.Lock()
+	running[c.Name] = c
+	mu.Unlock()
+	return out, nil
+}
+
+// Script runs scripts/testcluster with args for this instance.
+func (c *Cluster) Script(args ...string) ([]byte, error) { return c.script(args...) }
+
+func findScript() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, "scripts", "testcluster")
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if _, err := os.Stat(p); err != nil {
+				return "", fmt.Errorf("find scripts/testcluster: %w", err)
+			}
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("find scripts/testcluster: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
