@@ -7,6 +7,10 @@ VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X main.version=$(VERSION)
 BIN       := bin/pcmk-trace
 FUZZTIME  ?= 10s
+# Releases of the version matrix: bookworm (Pacemaker 2.1.5, the host's packages), trixie
+# (3.0.0) and sid (3.0.x) run from debootstrapped roots; make test RELEASES=bookworm is quicker.
+RELEASES  ?= bookworm trixie sid
+export PCMK_TRACE_RELEASES = $(RELEASES)
 
 .DEFAULT_GOAL := build
 .PHONY: build generate check-generate deps test test-unit fuzz demo bench lint format \

@@ -15,10 +15,19 @@ import (
 
 func TestMain(m *testing.M) { Main(m) }
 
-// TestClusterIsReal proves the sandbox runs real daemons: the CIB answers, the node is DC
-// with quorum, and a resource agent really starts.
+// TestClusterIsReal proves the sandbox runs real daemons on every release of the matrix: the
+// CIB answers, the node is DC with quorum, and a resource agent really starts.
 func TestClusterIsReal(t *testing.T) {
-	c := Require(t)
+	for _, rel := range Releases() {
+		t.Run(rel, func(t *testing.T) { testClusterIsReal(t, RequireConfig(t, Config{Release: rel})) })
+	}
+}
+
+func testClusterIsReal(t *testing.T, c *Cluster) {
+	want := map[string]string{"bookworm": "2.1.5", "trixie": "3.0.0", "sid": "3.0."}[c.Release]
+	if ver := string(c.MustExec(t, "pacemakerd", "--version")); !strings.Contains(ver, "Pacemaker "+want) {
+		t.Errorf("release %s runs %q, want Pacemaker %s", c.Release, strings.SplitN(ver, "\n", 2)[0], want)
+	}
 
 	cib := string(c.MustExec(t, "cibadmin", "-Q"))
 	if !strings.HasPrefix(cib, "<cib ") || !strings.Contains(cib, `name="stonith-enabled" value="false"`) {

@@ -29,9 +29,25 @@ import (
 	"time"
 )
 
+// Config selects a cluster flavour.
+type Config struct {
+	Release string // "bookworm" (the host's packages, default), "trixie", "sid", or a root path
+	IPC     string // "" (shared memory) or "socket"
+}
+
+// Releases lists the releases the version-matrix tests run on: PCMK_TRACE_RELEASES
+// (space-separated) or bookworm, trixie and sid (Pacemaker 2.1.5, 3.0.0 and 3.0.3).
+func Releases() []string {
+	if r := strings.Fields(os.Getenv("PCMK_TRACE_RELEASES")); len(r) > 0 {
+		return r
+	}
+	return []string{"bookworm", "trixie", "sid"}
+}
+
 // Cluster is a running sandboxed cluster instance.
 type Cluster struct {
 	Name       string // instance name (TESTCLUSTER_NAME)
+	Release    string
 	IPC        string // "" (shared memory) or "socket"
 	ScriptPath string // path of scripts/testcluster
 	InitPID    int    // host pid of the sandbox's PID 1; nsenter -t InitPID enters it
@@ -77,12 +93,13 @@ func RequireRoot(t testing.TB) {
 	}
 }
 
-// Require returns the default (shared-memory) test cluster, starting it if needed.
-func Require(t testing.TB) *Cluster { return RequireIPC(t, "") }
+// Require returns the default test cluster (the host's packages, shared memory), starting it
+// if needed.
+func Require(t testing.TB) *Cluster { return RequireConfig(t, Config{}) }
 
-// RequireIPC returns a test cluster whose daemons use the given libqb IPC type
-// ("" for the default shared memory, "socket" for PCMK_ipc_type=socket).
-func RequireIPC(t testing.TB, ipc string) *Cluster {
+// RequireConfig returns a test cluster of the given release whose daemons use the given libqb
+// IPC type, starting it if needed.
+func RequireConfig(t testing.TB, cfg Config) *Cluster {
 	t.Helper()
 	RequireRoot(t)
 	for _, tool := range []string{"pacemakerd", "corosync", "cibadmin", "unshare", "nsenter"} {
@@ -90,7 +107,10 @@ func RequireIPC(t testing.TB, ipc string) *Cluster {
 			Skip(t, tool+" not installed (run scripts/deps)")
 		}
 	}
-	name := instanceName(ipc)
+	if cfg.Release == "" {
+		cfg.Release = "bookworm"
+	}
+	name := instanceName(cfg)
 	mu.Lock()
 	defer mu.Unlock()
 	if c := running[name]; c != nil {
@@ -100,7 +120,7 @@ func RequireIPC(t testing.TB, ipc string) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Cluster{Name: name, IPC: ipc, ScriptPath: script}
+	c := &Cluster{Name: name, Release: cfg.Release, IPC: cfg.IPC, ScriptPath: script}
 	out, err := c.script("up")
 	if err != nil {
 		t.Fatalf("testcluster up %s: %v\n%s", name, err, out)
@@ -120,25 +140,25 @@ func RequireIPC(t testing.TB, ipc string) *Cluster {
 
 // instanceName gives each test binary its own instance, so tests never stop a cluster
 // that a person (or make demo) started.
-func instanceName(ipc string) string {
+func instanceName(cfg Config) string {
 	base := filepath.Base(os.Args[0])
 	base = strings.TrimSuffix(base, ".test")
-	name := "test-" + base
-	if ipc != "" {
-		name += "-" + ipc
+	name := "test-" + base + "-" + filepath.Base(cfg.Release)
+	if cfg.IPC != "" {
+		name += "-" + cfg.IPC
 	}
 	return name
 }
 
 func (c *Cluster) script(args ...string) ([]byte, error) {
 	cmd := exec.Command(c.ScriptPath, args...)
-	cmd.Env = append(os.Environ(), "TESTCLUSTER_NAME="+c.Name, "TESTCLUSTER_IPC="+c.IPC)
+	cmd.Env = append(os.Environ(), "TESTCLUSTER_NAME="+c.Name, "TESTCLUSTER_IPC="+c.IPC, "TESTCLUSTER_RELEASE="+c.Release)
 	return cmd.CombinedOutput()
 }
 
 // Command returns a command that runs name with args inside the sandbox's namespaces.
 func (c *Cluster) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
-	nsargs := append([]string{"-t", strconv.Itoa(c.InitPID), "-m", "-u", "-i", "-n", "-p", "--", name}, args...)
+	nsargs := append([]string{"-t", strconv.Itoa(c.InitPID), "-m", "-u", "-i", "-n", "-p", "-r", "-w", "--", name}, args...)
 	return exec.CommandContext(ctx, "nsenter", nsargs...)
 }
 
