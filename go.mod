@@ -7,6 +7,7 @@ require (
 	github.com/cilium/ebpf v0.22.0 // indirect
 	github.com/gopacket/gopacket v1.7.7 // indirect
 	github.com/spf13/pflag v1.1.0 // indirect
+	golang.org/x/net v0.55.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
 
