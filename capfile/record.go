@@ -67,13 +67,14 @@ const (
 )
 
 // Record is one libqb message (or lifecycle or loss event) as one process saw it.
+// [Writer] stores it as one or more pcapng packets and [Reader] gives it back.
 type Record struct {
 	Kind      Kind
 	Time      time.Time // wall clock, nanosecond resolution
 	Channel   Channel
 	Transport Transport
 	Hook      Hook
-	Flags     Flags // FlagTruncated, FlagRX; FlagMore/FlagCont never appear here
+	Flags     Flags  // FlagTruncated, FlagRX; FlagMore/FlagCont never appear here
 	Seq       uint64 // recorder-assigned message sequence number
 
 	OrigLen uint32 // full length of the libqb message (header + payload) as sent
@@ -97,4 +98,9 @@ type Record struct {
 	Conn    string // connection key: "qb-<srvpid>-<clipid>-<fd>-<rand6>" (at most 47 bytes)
 
 	Data []byte // the libqb message bytes, at most OrigLen
+
+	// Packet is set by [Reader]: the number of the record's first packet in
+	// the file, counting from 1 as Wireshark's frame.number does. [Writer]
+	// ignores it.
+	Packet int
 }

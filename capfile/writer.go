@@ -1,0 +1,281 @@
+package capfile
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// WriterOptions configure a [Writer].
+type WriterOptions struct {
+	// LinkType of the interface; zero means LinkTypeUser0. Pick another of
+	// LINKTYPE_USER0-15 (147-162) when USER0 is taken by another dissector.
+	LinkType layers.LinkType
+	// Section is written to the pcapng section header.
+	Section SectionInfo
+	// PacketComments adds a one-line comment for people reading the file
+	// in Wireshark to the first packet of each record.
+	PacketComments bool
+}
+
+// DefaultWriterOptions are the options of a recorder that knows nothing
+// about its host; the recorder fills in Section.
+var DefaultWriterOptions = WriterOptions{
+	LinkType: LinkTypeUser0,
+	Section: SectionInfo{
+		Recorder: "pcmk-trace",
+		Kernel:   runtime.GOOS,
+		Hardware: runtime.GOARCH,
+	},
+	PacketComments: true,
+}
+
+// The one interface of a capture file.
+const (
+	interfaceName = "pcmk-ipc"
+	interfaceDesc = "libqb IPC messages behind a pcmk-trace pseudo-header v1"
+)
+
+// Writer writes records to a capture file. It buffers blocks; [Writer.Flush]
+// writes them out, after which the file ends on a record boundary and can be
+// read as it is. A recorder calls Flush periodically (every 200 ms or so),
+// so a killed recorder loses little.
+//
+// A Writer is safe for concurrent use, so a timer may call Flush while
+// another goroutine writes.
+type Writer struct {
+	mu   sync.Mutex
+	ng   *pcapgo.NgWriter
+	out  *bufio.Writer // below ng's small buffer, to write in large pieces
+	file *os.File      // closed by Close when Create opened it
+	opts WriterOptions
+	pkt  []byte // packet being built: pseudo-header and a piece of Data
+	line []byte // comment being built
+	// EPB direction flags, kept here so packets can point at them.
+	inbound, outbound pcapgo.NgEpbFlags
+	err               error // first write error; later calls return it
+	closed            bool
+}
+
+// errClosed is returned by a Writer used after Close; errors.Is(err,
+// os.ErrClosed) holds for it.
+var errClosed = fmt.Errorf("capfile: writer closed: %w", os.ErrClosed)
+
+// NewWriter writes the section header and the interface description to w
+// and returns a Writer for the records. Close flushes it but leaves w open.
+func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
+	if opts.LinkType == 0 {
+		opts.LinkType = LinkTypeUser0
+	}
+	if lt := opts.LinkType; lt < linkTypeUserFirst || lt > linkTypeUserLast {
+		return nil, fmt.Errorf("capfile: link type %d is not one of LINKTYPE_USER0-15 (%d-%d)", lt, linkTypeUserFirst, linkTypeUserLast)
+	}
+	if err := opts.Section.check(); err != nil {
+		return nil, fmt.Errorf("capfile: %w", err)
+	}
+	s := &opts.Section
+	out := bufio.NewWriterSize(w, 256<<10)
+	ng, err := pcapgo.NewNgWriterInterface(out, pcapgo.NgInterface{
+		Name:                interfaceName,
+		Description:         interfaceDesc,
+		LinkType:            opts.LinkType,
+		SnapLength:          MaxPacketLen,
+		TimestampResolution: 9,
+	}, pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{
+		Hardware:    s.Hardware,
+		OS:          s.Kernel,
+		Application: s.Recorder,
+		Comment:     s.comment(),
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("write capture header: %w", err)
+	}
+	return &Writer{
+		ng:       ng,
+		out:      out,
+		opts:     opts,
+		pkt:      make([]byte, 0, HeaderLen+4096),
+		inbound:  pcapgo.NgEpbFlags{Direction: pcapgo.NgEpbFlagDirectionInbound},
+		outbound: pcapgo.NgEpbFlags{Direction: pcapgo.NgEpbFlagDirectionOutbound},
+	}, nil
+}
+
+// Create creates or truncates the file at path with mode 0600, since
+// captures hold cluster configuration and secrets, and returns a Writer to
+// it. Close flushes the Writer and closes the file.
+func Create(path string, opts WriterOptions) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create capture file: %w", err)
+	}
+	// An existing file keeps its mode through O_TRUNC; narrow it.
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&^0o600 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("create capture file: %w", err)
+		}
+	}
+	w, err := NewWriter(f, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	w.file = f
+	return w, nil
+}
+
+// Write writes one record. A record whose pseudo-header and data exceed
+// [MaxPacketLen] becomes several packets, as FORMAT.md describes. Write sets
+// FlagTruncated when Data is shorter than OrigLen, and ignores rec.Packet
+// and FlagMore and FlagCont. It fails on a record that breaks the format's
+// limits: Data longer than OrigLen, OrigLen above [MaxMessageLen], or a
+// string too long for its field. A zero Time is written as timestamp 0.
+func (w *Writer) Write(rec *Record) error {
+	if rec.OrigLen > MaxMessageLen {
+		return fmt.Errorf("capfile: record seq %d: orig_len %d exceeds the %d-byte limit", rec.Seq, rec.OrigLen, MaxMessageLen)
+	}
+	if len(rec.Data) > int(rec.OrigLen) {
+		return fmt.Errorf("capfile: record seq %d has %d data bytes, more than orig_len %d", rec.Seq, len(rec.Data), rec.OrigLen)
+	}
+	if err := checkStrings(rec); err != nil {
+		return fmt.Errorf("capfile: record seq %d: %w", rec.Seq, err)
+	}
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return errClosed
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.write(rec); err != nil {
+		w.err = fmt.Errorf("write capture: %w", err)
+		return w.err
+	}
+	return nil
+}
+
+func (w *Writer) write(rec *Record) error {
+	flags := rec.Flags &^ (FlagMore | FlagCont)
+	if len(rec.Data) < int(rec.OrigLen) {
+		flags |= FlagTruncated
+	}
+	ts := rec.Time
+	if ts.IsZero() {
+		ts = time.Unix(0, 0)
+	}
+	var opts pcapgo.NgPacketOptions
+	switch {
+	case rec.Flags&FlagRX != 0, rec.Channel == ChannelResponse, rec.Channel == ChannelEvent:
+		opts.Flags = &w.inbound
+	case rec.Channel == ChannelRequest:
+		opts.Flags = &w.outbound
+	}
+	var comment [1]string
+	npkt := max(1, (len(rec.Data)+maxChunk-1)/maxChunk)
+	if w.opts.PacketComments {
+		comment[0] = w.comment(rec, npkt)
+		opts.Comments = comment[:]
+	}
+
+	for off := 0; ; {
+		end := min(off+maxChunk, len(rec.Data))
+		f := flags
+		if off > 0 {
+			f |= FlagCont
+		}
+		if end < len(rec.Data) {
+			f |= FlagMore
+		}
+		w.pkt = w.pkt[:HeaderLen]
+		putHeader(w.pkt, rec, f, uint32(off))
+		w.pkt = append(w.pkt, rec.Data[off:end]...)
+		ci := gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(w.pkt), Length: len(w.pkt)}
+		if err := w.ng.WritePacketWithOptions(ci, w.pkt, opts); err != nil {
+			return err
+		}
+		opts.Comments = nil
+		if off = end; off >= len(rec.Data) {
+			return nil
+		}
+	}
+}
+
+// WriteStats writes the recording's counters, normally once, just before
+// Close.
+func (w *Writer) WriteStats(s Stats) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return errClosed
+	}
+	if w.err != nil {
+		return w.err
+	}
+	last := s.End
+	if last.IsZero() {
+		last = time.Now()
+	}
+	err := w.ng.WriteInterfaceStats(0, pcapgo.NgInterfaceStatistics{
+		LastUpdate:      last,
+		StartTime:       s.Start,
+		EndTime:         s.End,
+		PacketsReceived: s.Received,
+		PacketsDropped:  s.Dropped,
+	})
+	if err != nil {
+		w.err = fmt.Errorf("write capture statistics: %w", err)
+	}
+	return w.err
+}
+
+// Flush writes the buffered blocks to the underlying writer.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return errClosed
+	}
+	return w.flush()
+}
+
+func (w *Writer) flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.ng.Flush(); err != nil {
+		w.err = fmt.Errorf("flush capture: %w", err)
+		return w.err
+	}
+	if err := w.out.Flush(); err != nil {
+		w.err = fmt.Errorf("flush capture: %w", err)
+	}
+	return w.err
+}
+
+// Close flushes the Writer and, when [Create] opened the file, closes it.
+// It returns the first error the Writer met. Later calls return an error.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return errClosed
+	}
+	w.closed = true
+	err := w.flush()
+	if w.file != nil {
+		if cerr := w.file.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close capture file: %w", cerr)
+		}
+	}
+	return err
+}
