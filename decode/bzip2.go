@@ -1,0 +1,58 @@
+package decode
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"errors"
+	"io"
+)
+
+// decompress inflates a dialect A bzip2 payload that declares
+// sizeUncompressed bytes of output (text plus NUL). It never produces more
+// than min(sizeUncompressed, limit)+1 bytes, so a bomb costs at most that
+// much memory, and it checks the exact length and the trailing NUL. It
+// returns the text without the NUL. Errors wrap ErrTooLarge, ErrBzip2,
+// ErrLength or ErrNUL.
+func decompress(payload []byte, sizeUncompressed uint32, limit int) ([]byte, error) {
+	if sizeUncompressed == 0 {
+		return nil, fail(ErrLength, "size_uncompressed 0")
+	}
+	if int64(sizeUncompressed) > int64(limit) {
+		return nil, fail(ErrTooLarge, "size_uncompressed %d over the %d-byte limit", sizeUncompressed, limit)
+	}
+	want := int(sizeUncompressed)
+	// Read at most one byte past the declared size (to see that the stream
+	// is longer), growing towards it instead of trusting it up front: a
+	// tiny crafted payload may declare the full limit.
+	ceiling := want + 1
+	buf := make([]byte, 0, min(ceiling, 1<<20))
+	zr := bzip2.NewReader(bytes.NewReader(payload))
+	for len(buf) < ceiling {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(2*cap(buf), ceiling))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := zr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, fail(ErrBzip2, "stream ends early after %d bytes of output", len(buf))
+			}
+			return nil, fail(ErrBzip2, "%v", err)
+		}
+	}
+	if len(buf) > want {
+		return nil, fail(ErrLength, "bzip2 output exceeds size_uncompressed %d", want)
+	}
+	if len(buf) < want {
+		return nil, fail(ErrLength, "bzip2 output is %d bytes, size_uncompressed %d", len(buf), want)
+	}
+	if buf[want-1] != 0 {
+		return nil, fail(ErrNUL, "decompressed text ends in %#02x", buf[want-1])
+	}
+	return buf[:want-1], nil
+}

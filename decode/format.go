@@ -1,0 +1,132 @@
+package decode
+
+import (
+	"time"
+	"unicode/utf8"
+)
+
+// Formatter writes messages in one output format. Output is buffered:
+// Flush writes it out, Close completes the document (the XML format has a
+// closing tag) and flushes. Neither closes the underlying writer.
+type Formatter interface {
+	Format(m *Message) error
+	Flush() error
+	Close() error
+}
+
+// timeLayout is RFC 3339 with a fixed nine-digit fraction, so that times
+// line up and sort as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+func appendTime(b []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(b, timeLayout)
+}
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, as encoding/json does; '<', '>' and '&' are left alone.
+func appendJSONString[T string | []byte](b []byte, s T) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if jsonSafe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, n := decodeRune(s, i)
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += n
+			continue
+		}
+		i += n
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendXMLEscaped appends s escaped for XML text or a double-quoted
+// attribute; characters XML 1.0 cannot carry become U+FFFD.
+func appendXMLEscaped[T string | []byte](b []byte, s T) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		var rep string
+		n := 1
+		switch {
+		case c == '&':
+			rep = "&amp;"
+		case c == '<':
+			rep = "&lt;"
+		case c == '>':
+			rep = "&gt;"
+		case c == '"':
+			rep = "&quot;"
+		case c == '\n' || c == '\t':
+			// kept in text; in attributes they would be normalised
+			if c == '\n' {
+				rep = "&#10;"
+			} else {
+				rep = "&#9;"
+			}
+		case c == '\r':
+			rep = "&#13;"
+		case c < 0x20:
+			rep = "\uFFFD"
+		case c >= utf8.RuneSelf:
+			var r rune
+			r, n = decodeRune(s, i)
+			if (r == utf8.RuneError && n == 1) || !xmlChar(r) {
+				rep = "\uFFFD"
+			}
+		}
+		if rep == "" {
+			i += n
+			continue
+		}
+		b = append(b, s[start:i]...)
+		b = append(b, rep...)
+		i += n
+		start = i
+	}
+	return append(b, s[start:]...)
+}
+
+// decodeRune decodes the rune at s[i:]; converting at most four bytes to
+// a string does not allocate.
+func decodeRune[T string | []byte](s T, i int) (rune, int) {
+	return utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
+}

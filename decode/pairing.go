@@ -1,0 +1,360 @@
+package decode
+
+import (
+	"time"
+
+	"github.com/pcmk-trace/pcmk-trace/capfile"
+)
+
+// pending is a request waiting for its reply.
+type pending struct {
+	seq       uint64
+	time      time.Time
+	op        string
+	cp        *connPairs
+	qbID      int32
+	byQB      bool      // registered in cp.byQBID
+	keys      [2]string // registered in cp.byKey
+	wantEvent bool      // a reply on the event channel is still due
+	wantOrder bool      // corosync: the next response on the connection answers it
+	answered  bool
+	done      bool
+}
+
+// connKey separates the sending side's view of a connection from the
+// receive-side view (records with FlagRX), so each pairs with itself.
+type connKey struct {
+	conn string
+	rx   bool
+}
+
+type connPairs struct {
+	key    connKey
+	byQBID map[int32]*pending
+	byKey  map[string]*pending
+	list   []*pending // oldest first; done entries are skipped
+	live   int
+}
+
+// pairer matches replies to requests (protocol.md 7.7). Requests wait at
+// most timeout (capture time) and at most max of them at once; older ones
+// are given up as unanswered, so memory stays bounded.
+type pairer struct {
+	conns   map[connKey]*connPairs
+	order   []*pending // every waiting request, oldest first
+	head    int
+	live    int
+	max     int
+	timeout time.Duration
+	stats   *Stats
+}
+
+func newPairer(max int, timeout time.Duration, stats *Stats) *pairer {
+	return &pairer{conns: make(map[connKey]*connPairs), max: max, timeout: timeout, stats: stats}
+}
+
+// pair gives m its Role and, for replies, its ReplyTo.
+func (pr *pairer) pair(m *Message) {
+	pr.expire(m.Time)
+	key := connKey{m.Conn, m.RX}
+	f := serviceFamily(m.Service)
+	switch m.Channel {
+	case capfile.ChannelRequest:
+		m.Role = RoleRequest
+		pr.request(key, f, m)
+	case capfile.ChannelResponse:
+		m.Role = RoleReply
+		if m.Root == "ack" || m.Root == "nack" {
+			m.Role = RoleAck
+		}
+		pr.response(key, f, m)
+	case capfile.ChannelEvent:
+		pr.event(key, f, m)
+	}
+}
+
+func (pr *pairer) request(key connKey, f family, m *Message) {
+	if m.QBID < 0 {
+		return // libqb control message
+	}
+	var p *pending
+	switch {
+	case f == famCorosync || (f == famOther && m.Dialect == DialectAuto):
+		// corosync message ids are types, not sequence numbers, and its
+		// libraries wait for one response per request.
+		m.ExpectsReply = f == famCorosync
+		if m.ExpectsReply {
+			p = &pending{wantOrder: true}
+		}
+	default:
+		wantEvent := wantsEventReply(f, m.Op, m.Flags)
+		m.ExpectsReply = m.Flags&FlagClientResponse != 0 || wantEvent
+		if m.ExpectsReply {
+			p = &pending{wantEvent: wantEvent}
+		}
+	}
+	if p == nil {
+		return
+	}
+	p.seq, p.time, p.op, p.qbID = m.Seq, m.Time, m.Op, m.QBID
+	cp := pr.conn(key, true)
+	p.cp = cp
+	if m.Flags&FlagClientResponse != 0 {
+		if old := cp.byQBID[m.QBID]; old != nil {
+			pr.finish(old)
+		}
+		cp.byQBID[m.QBID] = p
+		p.byQB = true
+	}
+	if p.wantEvent {
+		switch {
+		case f == famCIB && m.CallID != "":
+			pr.addKey(p, "cib:"+m.CallID)
+		case f == famFencer && m.CallID != "":
+			pr.addKey(p, "st:"+m.CallID)
+		case f.controllerStyle() && m.Reference != "":
+			pr.addKey(p, "ref:"+m.Reference)
+		}
+	}
+	cp.compact()
+	cp.list = append(cp.list, p)
+	cp.live++
+	pr.order = append(pr.order, p)
+	pr.live++
+	pr.stats.Requests++
+	pr.expire(m.Time)
+}
+
+func (pr *pairer) response(key connKey, f family, m *Message) {
+	cp := pr.conns[key]
+	if cp == nil {
+		return
+	}
+	if f == famCorosync || (f == famOther && m.Dialect == DialectAuto) {
+		if p := cp.oldest(func(p *pending) bool { return p.wantOrder }); p != nil {
+			pr.answer(m, p, "order")
+			pr.finish(p)
+		}
+		return
+	}
+	p := cp.byQBID[m.QBID]
+	if p == nil {
+		return
+	}
+	delete(cp.byQBID, m.QBID)
+	p.byQB = false
+	pr.answer(m, p, "qb_id")
+	switch {
+	case m.Role == RoleAck && p.wantEvent:
+		// controld, pacemakerd, schedulerd: the reply follows as an event
+	case f == famExecd && p.op == "lrmd_rsc_exec" && m.CallID != "":
+		// the execd reply carries the call id its completion will carry
+		pr.addKey(p, "lrmd:"+m.CallID)
+		p.wantEvent = true
+	default:
+		pr.finish(p)
+	}
+}
+
+func (pr *pairer) event(key connKey, f family, m *Message) {
+	if isNotification(m) {
+		m.Role = RoleNotification
+		return
+	}
+	m.Role = RoleEvent
+	if m.T == "st-async-timeout-value" {
+		return // a fencer hint about a pending call, not its reply
+	}
+	cp := pr.conns[key]
+	if cp == nil {
+		cp = &connPairs{} // nothing waiting: classify only
+	}
+	var p *pending
+	by := ""
+	switch {
+	case m.CallID != "" && f == famCIB:
+		p, by = cp.byKey["cib:"+m.CallID], "cib_callid"
+	case m.CallID != "" && f == famFencer:
+		p, by = cp.byKey["st:"+m.CallID], "st_callid"
+	case m.CallID != "" && f == famExecd && m.Root == "lrmd_notify" && m.Op == "lrmd_rsc_exec":
+		p, by = cp.byKey["lrmd:"+m.CallID], "lrmd_callid"
+	}
+	if p == nil && m.Reference != "" {
+		p, by = cp.byKey["ref:"+m.Reference], "reference"
+	}
+	if p == nil && f.controllerStyle() {
+		// Some controller replies carry a fresh reference: the results of
+		// lrm_* requests are built as new messages (task lrm_invoke).
+		// These daemons send their IPC clients no other events, so such a
+		// reply answers the oldest request of that kind still waiting.
+		p, by = cp.oldest(func(p *pending) bool {
+			return p.wantEvent && (p.op == m.Op || freshReference(p.op))
+		}), "order"
+	}
+	if p == nil || !p.wantEvent {
+		switch {
+		case m.Root == "lrmd_notify":
+			m.Role = RoleNotification
+		case looksLikeReply(m):
+			m.Role = RoleReply // its request is not in the capture
+		}
+		return
+	}
+	if by != "lrmd_callid" {
+		m.Role = RoleReply
+	}
+	pr.answer(m, p, by)
+	pr.finish(p)
+}
+
+// freshReference reports a controller request whose reply does not echo
+// its reference.
+func freshReference(op string) bool {
+	switch op {
+	case "lrm_delete", "lrm_fail", "lrm_invoke", "probe_again":
+		return true
+	}
+	return false
+}
+
+// looksLikeReply reports an event whose XML says it answers something.
+func looksLikeReply(m *Message) bool {
+	return m.Subt == "response" || m.Root == "cib-reply" || m.Root == "st-reply" || m.T == "st-reply"
+}
+
+// isNotification reports an event the receiver did not ask for.
+func isNotification(m *Message) bool {
+	switch m.T {
+	case "cib_notify", "st_notify":
+		return true
+	}
+	switch m.Root {
+	case "notify", "st_notify":
+		return true
+	}
+	return false
+}
+
+func (pr *pairer) answer(m *Message, p *pending, by string) {
+	m.ReplyTo = &Pair{Seq: p.seq, Op: p.op, Latency: m.Time.Sub(p.time), By: by}
+	if !p.answered {
+		p.answered = true
+		pr.stats.Answered++
+	}
+}
+
+func (pr *pairer) conn(key connKey, create bool) *connPairs {
+	cp := pr.conns[key]
+	if cp == nil && create {
+		cp = &connPairs{key: key, byQBID: make(map[int32]*pending), byKey: make(map[string]*pending)}
+		pr.conns[key] = cp
+	}
+	return cp
+}
+
+func (pr *pairer) addKey(p *pending, k string) {
+	cp := p.cp
+	if old := cp.byKey[k]; old != nil && old != p {
+		pr.finish(old)
+	}
+	cp.byKey[k] = p
+	if p.keys[0] == "" {
+		p.keys[0] = k
+	} else {
+		p.keys[1] = k
+	}
+}
+
+// finish stops waiting for p.
+func (pr *pairer) finish(p *pending) {
+	if p.done {
+		return
+	}
+	p.done = true
+	cp := p.cp
+	if p.byQB && cp.byQBID[p.qbID] == p {
+		delete(cp.byQBID, p.qbID)
+	}
+	for _, k := range p.keys {
+		if k != "" && cp.byKey[k] == p {
+			delete(cp.byKey, k)
+		}
+	}
+	if !p.answered {
+		pr.stats.Unanswered++
+	}
+	cp.live--
+	pr.live--
+	if cp.live == 0 && pr.conns[cp.key] == cp {
+		delete(pr.conns, cp.key)
+	}
+}
+
+// compact drops finished requests from cp.list once they make up most of it.
+func (cp *connPairs) compact() {
+	if len(cp.list) < 64 || len(cp.list) < 2*cp.live {
+		return
+	}
+	live := cp.list[:0]
+	for _, p := range cp.list {
+		if !p.done {
+			live = append(live, p)
+		}
+	}
+	clear(cp.list[len(live):])
+	cp.list = live
+}
+
+// oldest returns the oldest waiting request that ok accepts.
+func (cp *connPairs) oldest(ok func(*pending) bool) *pending {
+	i := 0
+	for i < len(cp.list) && cp.list[i].done {
+		i++
+	}
+	cp.list = cp.list[i:]
+	for _, p := range cp.list {
+		if !p.done && ok(p) {
+			return p
+		}
+	}
+	return nil
+}
+
+// expire gives up on requests older than the timeout, and on the oldest
+// ones while more than max are waiting.
+func (pr *pairer) expire(now time.Time) {
+	for pr.head < len(pr.order) {
+		p := pr.order[pr.head]
+		if !p.done && pr.live <= pr.max && now.Sub(p.time) <= pr.timeout {
+			break
+		}
+		pr.finish(p)
+		pr.order[pr.head] = nil
+		pr.head++
+	}
+	if pr.head > 1024 && pr.head > len(pr.order)/2 {
+		pr.order = append(pr.order[:0], pr.order[pr.head:]...)
+		pr.head = 0
+	}
+}
+
+// closeConn gives up on every request of a connection that went away.
+func (pr *pairer) closeConn(conn string) {
+	for _, rx := range []bool{false, true} {
+		if cp := pr.conns[connKey{conn, rx}]; cp != nil {
+			for _, p := range cp.list {
+				pr.finish(p)
+			}
+		}
+	}
+}
+
+// closeAll gives up on every request (the capture ended).
+func (pr *pairer) closeAll() {
+	for _, p := range pr.order[pr.head:] {
+		if p != nil {
+			pr.finish(p)
+		}
+	}
+	pr.order, pr.head = nil, 0
+}

@@ -1,0 +1,154 @@
+package decode
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pcmk-trace/pcmk-trace/capfile"
+)
+
+// TestGeneratedPendingBounds checks that requests waiting for replies are
+// given up by count, by age and by disconnection, and counted.
+func TestGeneratedPendingBounds(t *testing.T) {
+	for _, tc := range []struct {
+		desc       string
+		opts       Options
+		build      func(g *gen) (late uint64) // returns the Seq of a reply that must stay unpaired, or 0
+		unanswered uint64
+	}{
+		{desc: "over MaxPending the oldest requests are given up", opts: Options{MaxPending: 2},
+			build: func(g *gen) uint64 {
+				c := g.connect("attrd", 10, "attrd_updater", 500, "pacemaker-attrd", DialectA)
+				var ids []int32
+				for range 5 {
+					id, _ := c.request(xmlAttrdQuery, FlagClientResponse)
+					ids = append(ids, id)
+				}
+				late := c.response(ids[0], xmlAttrdReply, 0)
+				for _, id := range ids[3:] {
+					c.response(id, xmlAttrdReply, 0)
+				}
+				return late
+			}, unanswered: 3},
+		{desc: "after PendingTimeout a request is given up", opts: Options{PendingTimeout: time.Second},
+			build: func(g *gen) uint64 {
+				c := g.connect("attrd", 10, "attrd_updater", 500, "pacemaker-attrd", DialectA)
+				id, _ := c.request(xmlAttrdQuery, FlagClientResponse)
+				g.tick(2 * time.Second)
+				return c.response(id, xmlAttrdReply, 0)
+			}, unanswered: 1},
+		{desc: "a disconnect gives up the connection's requests", opts: Options{},
+			build: func(g *gen) uint64 {
+				c := g.connect("crmd", 10, "crmadmin", 400, "pacemaker-controld", DialectA)
+				c.request(xmlCtrlRequest("create_request_adv", "crmd", "ping", "ping-x-1-1", "crmd", "10_crmadmin", "", ""), 0)
+				c.disconnect()
+				return 0
+			}, unanswered: 1},
+		{desc: "the capture ends with requests waiting", opts: Options{},
+			build: func(g *gen) uint64 {
+				c := g.connect("pengine", 400, "pacemaker-contr", 700, "pacemaker-schedul", DialectB)
+				c.request(xmlCtrlRequest("message", "pengine", "pe_calc", "pe_calc-dc-1-1", "pengine", "dc", "", ""), 0)
+				return 0
+			}, unanswered: 1},
+		{desc: "hello and notification subscriptions expect nothing", opts: Options{},
+			build: func(g *gen) uint64 {
+				c := g.connect("crmd", 10, "crm_node", 400, "pacemaker-controld", DialectA)
+				c.request(xmlCtrlRequest("create_request_adv", "crmd", "hello", "hello-x-1-1", "crmd", "10", "", xmlHelloBody), 0)
+				cib := g.connect("cib_rw", 10, "crm_node", 567, "pacemaker-based", DialectA)
+				cib.request(`<cib-callback t="cib" cib_op="cib_notify" cib_notify_type="cib_diff_notify" cib_notify_activate="1"/>`, 0)
+				st := g.connect("stonith-ng", 10, "crm_node", 300, "pacemaker-fenced", DialectA)
+				st.request(`<stonith_command t="stonith-ng" st_op="st_notify" st_notify_activate="st_notify_fence"/>`, 0)
+				return 0
+			}, unanswered: 0},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			g := newGen(t)
+			late := tc.build(g)
+			msgs, st := decodeAll(t, g.recs, tc.opts)
+			if st.Unanswered != tc.unanswered {
+				t.Errorf("%d unanswered, want %d (%+v)", st.Unanswered, tc.unanswered, st)
+			}
+			for _, m := range msgs {
+				if m.Seq == late && m.ReplyTo != nil {
+					t.Errorf("seq %d paired with a request given up", m.Seq)
+				}
+			}
+		})
+	}
+}
+
+// TestGeneratedPairingMemory checks that a long capture does not keep
+// finished requests: the pairer's tables shrink back.
+func TestGeneratedPairingMemory(t *testing.T) {
+	g := newGen(t)
+	c := g.connect("cib_shm", 400, "pacemaker-contr", 567, "pacemaker-based", DialectA)
+	for i := range 5000 {
+		_, _ = c.request(xmlCibQuery(uuidCtrl, i+2, 256), 0)
+		c.event(xmlCibReply("cib_query", i+2, uuidCtrl, ""), FlagServerFree)
+	}
+	r := NewReader(&sliceSource{recs: g.recs}, DefaultOptions)
+	for range len(g.recs) - 1 {
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(r.pairs.conns); n != 0 {
+		t.Errorf("%d connections with waiting requests", n)
+	}
+	if n := len(r.pairs.order) - r.pairs.head; n > 2048 {
+		t.Errorf("%d requests kept for expiry", n)
+	}
+}
+
+func TestFilter(t *testing.T) {
+	g := newGen(t)
+	allScenarios(g)
+	g.add(&capfile.Record{Kind: capfile.KindLoss, Lost: 3, Cause: capfile.LossRingFull})
+	all, _ := decodeAll(t, g.recs, DefaultOptions)
+	count := func(f Filter) (n int, loss int) {
+		msgs, _ := decodeAll(t, g.recs, Options{Filter: f})
+		for _, m := range msgs {
+			if m.Kind == KindLoss {
+				loss++
+			} else {
+				n++
+			}
+		}
+		return n, loss
+	}
+	countAll := func(keep func(m *Message) bool) (n int) {
+		for _, m := range all {
+			if m.Kind == KindMessage && keep(m) {
+				n++
+			}
+		}
+		return n
+	}
+	mid := genEpoch.Add(50 * time.Millisecond)
+	for _, tc := range []struct {
+		desc   string
+		filter Filter
+		keep   func(m *Message) bool
+		loss   int
+	}{
+		{"service", Filter{Services: []string{"attrd"}}, func(m *Message) bool { return m.Service == "attrd" }, 1},
+		{"op matches replies through their request", Filter{Ops: []string{"ping"}},
+			func(m *Message) bool { return m.Op == "ping" || (m.ReplyTo != nil && m.ReplyTo.Op == "ping") }, 1},
+		{"pid of either side", Filter{PIDs: []uint32{567}},
+			func(m *Message) bool { return m.PID == 567 || m.ClientPID == 567 || m.ServerPID == 567 }, 1},
+		{"channel", Filter{Channels: []capfile.Channel{capfile.ChannelEvent}},
+			func(m *Message) bool { return m.Channel == capfile.ChannelEvent }, 1},
+		{"time window", Filter{Since: genEpoch.Add(time.Millisecond), Until: mid},
+			func(m *Message) bool { return !m.Time.Before(genEpoch.Add(time.Millisecond)) && m.Time.Before(mid) }, 0},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			n, loss := count(tc.filter)
+			if want := countAll(tc.keep); n != want || n == 0 {
+				t.Errorf("%d messages, want %d", n, want)
+			}
+			if loss != tc.loss {
+				t.Errorf("%d loss records, want %d", loss, tc.loss)
+			}
+		})
+	}
+}

@@ -1,0 +1,166 @@
+package decode
+
+import (
+	"errors"
+	"time"
+
+	"github.com/pcmk-trace/pcmk-trace/capfile"
+)
+
+// RecordSource yields capture records in file order, and io.EOF at the
+// end. *capfile.Reader is one.
+type RecordSource interface {
+	Next() (*capfile.Record, error)
+}
+
+// Options configure a [Reader]. The zero value of a limit means the value
+// in [DefaultOptions].
+type Options struct {
+	// Dialect forces the envelope dialect of every Pacemaker message.
+	// DialectAuto detects it per connection from the bytes.
+	Dialect Dialect
+
+	// MaxDecompressed caps the text of one message after bzip2
+	// decompression or multipart reassembly. Larger messages are reported
+	// with ErrTooLarge; nothing bigger is ever allocated. Multipart
+	// messages in flight together may hold twice this.
+	MaxDecompressed int
+
+	// MaxPending caps the requests waiting for a reply, and
+	// PendingTimeout how long (in capture time) one may wait. Older
+	// requests are given up and counted in Stats.Unanswered.
+	MaxPending     int
+	PendingTimeout time.Duration
+
+	// StrictXML parses every message's XML with etree as well, which
+	// applies encoding/xml's rules to names and characters. It costs about
+	// ten times the built-in well-formedness check.
+	StrictXML bool
+
+	// Lifecycle makes Next return connect and disconnect records.
+	Lifecycle bool
+
+	// Filter selects the messages Next returns. Pairing and Stats see
+	// every message.
+	Filter Filter
+}
+
+// DefaultOptions are the options the command line starts from.
+var DefaultOptions = Options{
+	Dialect:         DialectAuto,
+	MaxDecompressed: 64 << 20,
+	MaxPending:      65536,
+	PendingTimeout:  10 * time.Minute,
+}
+
+// Stats count what a Reader has seen so far.
+type Stats struct {
+	Records    uint64 // records read from the source
+	Messages   uint64 // messages decoded, a multipart message once, before filtering
+	Errors     uint64 // messages and records with Err set
+	Truncated  uint64 // messages the capture holds only part of
+	Lost       uint64 // messages the recorder lost, from loss records
+	Requests   uint64 // requests that expected a reply
+	Answered   uint64 // requests that got one (an ack counts)
+	Unanswered uint64 // requests given up: timed out, evicted, disconnected, or the capture ended
+}
+
+// Reader decodes a stream of capture records into messages.
+//
+// It holds only the messages in flight: multipart messages being
+// reassembled and requests waiting for their replies, both bounded by
+// [Options]. A Reader is not safe for concurrent use.
+type Reader struct {
+	src      RecordSource
+	opts     Options
+	queue    []*Message
+	qhead    int
+	err      error
+	parts    *reassembler
+	pairs    *pairer
+	dialects map[string]Dialect
+	scan     xmlScanner
+	stats    Stats
+}
+
+// maxDialects bounds the per-connection dialect memory; it is only a
+// consistency aid, since every message is checked on its own.
+const maxDialects = 1 << 16
+
+// NewReader returns a Reader that decodes the records of src.
+func NewReader(src RecordSource, opts Options) *Reader {
+	if opts.MaxDecompressed <= 0 {
+		opts.MaxDecompressed = DefaultOptions.MaxDecompressed
+	}
+	if opts.MaxPending <= 0 {
+		opts.MaxPending = DefaultOptions.MaxPending
+	}
+	if opts.PendingTimeout <= 0 {
+		opts.PendingTimeout = DefaultOptions.PendingTimeout
+	}
+	r := &Reader{src: src, opts: opts, dialects: make(map[string]Dialect)}
+	r.parts = newReassembler(opts.MaxDecompressed)
+	r.pairs = newPairer(opts.MaxPending, opts.PendingTimeout, &r.stats)
+	return r
+}
+
+// Next returns the next message that passes the filter, in the order the
+// messages were completed (a multipart message when its final part
+// arrives). A message that could not be decoded is returned with Err set,
+// and decoding goes on. A *capfile.FormatError from the source concerns
+// one record and is returned as a KindInvalid message. At the end of the
+// source, messages still incomplete are returned with Err set, then
+// io.EOF. Any other source error is returned as is, then again by every
+// later call.
+func (r *Reader) Next() (*Message, error) {
+	for {
+		for r.qhead < len(r.queue) {
+			m := r.queue[r.qhead]
+			r.queue[r.qhead] = nil
+			r.qhead++
+			if r.opts.Filter.Match(m) {
+				return m, nil
+			}
+		}
+		r.queue, r.qhead = r.queue[:0], 0
+		if r.err != nil {
+			return nil, r.err
+		}
+		rec, err := r.src.Next()
+		var fe *capfile.FormatError
+		switch {
+		case errors.As(err, &fe):
+			r.emit(&Message{Kind: KindInvalid, Packet: fe.Packet, Err: err})
+		case err != nil:
+			r.end()
+			r.err = err
+		case rec != nil:
+			r.record(rec)
+		}
+	}
+}
+
+// Stats returns the counts so far. After Next returned io.EOF, requests
+// still waiting have been counted as unanswered.
+func (r *Reader) Stats() Stats { return r.stats }
+
+func (r *Reader) emit(m *Message) {
+	if m.Kind == KindMessage {
+		r.stats.Messages++
+		if m.Truncated {
+			r.stats.Truncated++
+		}
+	}
+	if m.Err != nil {
+		r.stats.Errors++
+	}
+	r.queue = append(r.queue, m)
+}
+
+// end flushes what the capture left incomplete.
+func (r *Reader) end() {
+	for _, p := range r.parts.drop("", true, "capture ended") {
+		r.partial(p)
+	}
+	r.pairs.closeAll()
+}

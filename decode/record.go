@@ -1,0 +1,253 @@
+package decode
+
+import (
+	"github.com/pcmk-trace/pcmk-trace/capfile"
+)
+
+// record decodes one record from the source.
+func (r *Reader) record(rec *capfile.Record) {
+	r.stats.Records++
+	switch rec.Kind {
+	case capfile.KindMessage:
+		r.message(rec)
+	case capfile.KindLoss:
+		m := base(rec)
+		m.Kind, m.Lost, m.Cause = KindLoss, rec.Lost, rec.Cause
+		r.stats.Lost += uint64(rec.Lost)
+		r.emit(m)
+	case capfile.KindConnect, capfile.KindDisconnect:
+		if rec.Kind == capfile.KindDisconnect {
+			for _, p := range r.parts.drop(rec.Conn, false, "disconnected") {
+				r.partial(p)
+			}
+			r.pairs.closeConn(rec.Conn)
+			delete(r.dialects, rec.Conn)
+		}
+		if r.opts.Lifecycle {
+			m := base(rec)
+			m.Kind, m.MaxMsgSize = KindConnect, rec.MaxMsgSize
+			if rec.Kind == capfile.KindDisconnect {
+				m.Kind = KindDisconnect
+			}
+			r.emit(m)
+		}
+	default:
+		m := base(rec)
+		m.Kind = KindInvalid
+		m.Err = &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: -1, Err: fail(ErrRecord, "kind %d", rec.Kind)}
+		r.emit(m)
+	}
+}
+
+// base copies a record's identity into a new Message.
+func base(rec *capfile.Record) *Message {
+	return &Message{
+		Seq:       rec.Seq,
+		Packet:    rec.Packet,
+		Time:      rec.Time,
+		PID:       rec.PID,
+		Comm:      rec.Comm,
+		Service:   rec.Service,
+		Channel:   rec.Channel,
+		ClientPID: rec.ClientPID,
+		ServerPID: rec.ServerPID,
+		Conn:      rec.Conn,
+		RX:        rec.Flags&capfile.FlagRX != 0,
+	}
+}
+
+func (r *Reader) fail(m *Message, rec *capfile.Record, offset int, err error) {
+	m.Err = &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: offset, Err: err}
+	r.done(m)
+}
+
+// done pairs and queues a finished message.
+func (r *Reader) done(m *Message) {
+	r.pairs.pair(m)
+	r.emit(m)
+}
+
+// message decodes one libqb message record.
+func (r *Reader) message(rec *capfile.Record) {
+	m := base(rec)
+	m.Kind, m.Parts = KindMessage, 1
+	data := rec.Data
+	wire := int(rec.OrigLen)
+	if wire == 0 {
+		wire = len(data)
+	}
+	m.Size = wire
+	truncated := rec.Flags&capfile.FlagTruncated != 0 || len(data) < wire
+	m.Truncated = truncated
+	if len(data) > wire {
+		r.fail(m, rec, wire, fail(ErrSize, "record holds %d bytes, original length %d", len(data), wire))
+		return
+	}
+
+	// Every libqb header starts with id@0 and size@8 (16 bytes); responses
+	// and events, and every Pacemaker message, add error@16 (24 bytes).
+	fam := serviceFamily(rec.Service)
+	hdrLen := responseHeaderLen
+	if rec.Channel == capfile.ChannelRequest && (fam == famCorosync || len(data) < responseHeaderLen) {
+		hdrLen = requestHeaderLen
+	}
+	h, ok := parseQBHeader(data, hdrLen)
+	if !ok {
+		if truncated {
+			r.done(m)
+			return
+		}
+		r.fail(m, rec, len(data), fail(ErrShortHeader, "%d bytes, libqb header needs %d", len(data), hdrLen))
+		return
+	}
+	m.QBID, m.QBError = h.id, h.err
+	if int(h.size) != wire {
+		r.fail(m, rec, 8, fail(ErrSize, "libqb size %d, message is %d bytes", h.size, wire))
+		return
+	}
+	if h.id < 0 {
+		m.Op = controlOp(h.id)
+		r.done(m)
+		return
+	}
+	if fam == famCorosync || (fam == famOther && (len(data) < envelopeLen || detectDialect(data, h.size) == DialectAuto)) {
+		r.done(m) // not Pacemaker: the libqb layer is all there is
+		return
+	}
+	if len(data) < envelopeLen {
+		if truncated {
+			r.done(m)
+			return
+		}
+		r.fail(m, rec, len(data), fail(ErrShortHeader, "%d bytes, envelope needs %d", len(data), envelopeLen))
+		return
+	}
+
+	d := r.opts.Dialect
+	if d == DialectAuto {
+		d = r.dialects[rec.Conn]
+	}
+	env, off, err := parseEnvelope(data, h.size, d)
+	m.Dialect, m.Flags = env.dialect, env.flags
+	if err != nil {
+		r.fail(m, rec, off, err)
+		return
+	}
+	if r.opts.Dialect == DialectAuto && r.dialects[rec.Conn] == DialectAuto {
+		if len(r.dialects) >= maxDialects {
+			clear(r.dialects)
+		}
+		r.dialects[rec.Conn] = env.dialect
+	}
+
+	payload := data[envelopeLen:]
+	if env.dialect == DialectB {
+		key := partKey{rec.Conn, rec.Channel, m.RX}
+		if env.flags&(FlagMultipart|FlagMultipartEnd) != 0 {
+			for _, p := range r.parts.add(key, rec, h.id, env, payload, truncated, wire) {
+				r.partial(p)
+			}
+			return
+		}
+		if p := r.parts.single(key, rec, h.id); p != nil {
+			r.partial(p)
+		}
+	}
+	if err := r.body(m, rec, env, payload, truncated); err != nil {
+		m.Err = err
+	}
+	r.done(m)
+}
+
+// body decodes a single-part payload into m.XML and the fields.
+func (r *Reader) body(m *Message, rec *capfile.Record, env envelope, payload []byte, truncated bool) error {
+	declared := int(env.payloadLen())
+	if env.dialect == DialectA && env.flags&FlagCompressed != 0 {
+		m.Compressed = true
+		m.XMLBytes = max(int(env.sizeUncompressed)-1, 0)
+		if truncated {
+			return nil // a cut bzip2 stream cannot be inflated
+		}
+		text, err := decompress(payload, env.sizeUncompressed, r.opts.MaxDecompressed)
+		if err != nil {
+			return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: envelopeLen, Err: err}
+		}
+		return r.text(m, rec, text, false, -1)
+	}
+	m.XMLBytes = max(declared-1, 0)
+	switch {
+	case declared == 0:
+		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: 24, Err: fail(ErrLength, "empty payload")}
+	case truncated:
+		if len(payload) == declared {
+			payload = payload[:declared-1]
+		}
+		return r.text(m, rec, clone(payload), true, envelopeLen)
+	case payload[declared-1] != 0:
+		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: envelopeLen + declared - 1,
+			Err: fail(ErrNUL, "last byte %#02x", payload[declared-1])}
+	}
+	return r.text(m, rec, clone(payload[:declared-1]), false, envelopeLen)
+}
+
+func clone(b []byte) []byte { return append([]byte(nil), b...) }
+
+// text sets m.XML and the fields derived from it. base is the offset of
+// the text in the record's libqb message, or -1 when the text is not
+// there verbatim (decompressed or reassembled).
+func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bool, base int) error {
+	m.XML = text
+	if len(text) == 0 && truncated {
+		return nil
+	}
+	xerr := r.scan.scan(text)
+	if r.scan.root != nil {
+		// what could be read, even from a truncated or broken start tag
+		m.setXMLFields(r.scan.root, r.scan.attrs)
+	}
+	if truncated {
+		return nil
+	}
+	if xerr != nil {
+		off := -1
+		if base >= 0 {
+			off = base + xerr.pos
+		}
+		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: off, Err: fail(ErrXML, "%v of the text", xerr)}
+	}
+	if r.opts.StrictXML {
+		if err := strictXML(text); err != nil {
+			return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: -1, Err: fail(ErrXML, "%v", err)}
+		}
+	}
+	return nil
+}
+
+// partial turns a finished or abandoned multipart message into a Message.
+func (r *Reader) partial(p *partial) {
+	m := base(&p.last)
+	m.Kind = KindMessage
+	m.QBID = p.qbID
+	m.Parts, m.Size = p.parts, p.size
+	m.Dialect, m.Flags = DialectB, p.flags
+	m.Truncated, m.XMLBytes = p.truncated, p.xmlBytes
+	if p.err != nil {
+		m.Err = p.err
+	} else if err := r.text(m, &p.last, p.text, p.truncated, -1); err != nil {
+		m.Err = err
+	}
+	r.done(m)
+}
+
+// controlOp names a reserved libqb message id.
+func controlOp(id int32) string {
+	switch id {
+	case qbMsgAuthenticate:
+		return "qb_authenticate"
+	case qbMsgNewEventSock:
+		return "qb_new_event_sock"
+	case qbMsgDisconnect:
+		return "qb_disconnect"
+	}
+	return "qb_control"
+}

@@ -1,0 +1,393 @@
+package decode
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// xmlAttr is one attribute of the root element, as bytes of the text; the
+// value is raw (entity references not yet replaced).
+type xmlAttr struct {
+	name, value []byte
+}
+
+// xmlScanner checks that a message's text is one well-formed XML element and
+// collects the root element's name and attributes on the way. It is a
+// single pass over the bytes with no allocation in the steady state, so
+// that decoding keeps up with captures of any size; Options.StrictXML adds
+// a full etree parse on top.
+//
+// It checks what a broken Pacemaker message can get wrong: UTF-8, NUL
+// bytes, tag and attribute syntax, quoting, '<' in attribute values, entity
+// and character references, matching end tags, a single root element,
+// comments, CDATA sections and processing instructions. It does not check
+// duplicate attributes or the finer XML name and character classes.
+type xmlScanner struct {
+	b     []byte
+	i     int
+	stack [][]byte
+	root  []byte
+	attrs []xmlAttr
+}
+
+// xmlError is a syntax error at byte pos of the text.
+type xmlError struct {
+	pos int
+	msg string
+}
+
+func (e *xmlError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.pos) }
+
+func (s *xmlScanner) errorf(pos int, format string, args ...any) *xmlError {
+	return &xmlError{pos: pos, msg: fmt.Sprintf(format, args...)}
+}
+
+// scan checks text. After it returns, s.root is the root element's name
+// (nil if there was none) and s.attrs the root attributes read completely,
+// even if a later part of the text is broken or missing (a truncated
+// capture).
+func (s *xmlScanner) scan(text []byte) *xmlError {
+	s.b, s.i = text, 0
+	s.stack = s.stack[:0]
+	s.root = nil
+	s.attrs = s.attrs[:0]
+	if err := s.document(); err != nil {
+		return err
+	}
+	if !utf8.Valid(text) {
+		pos := 0
+		for pos < len(text) {
+			r, n := utf8.DecodeRune(text[pos:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			pos += n
+		}
+		return s.errorf(pos, "invalid UTF-8")
+	}
+	if pos := bytes.IndexByte(text, 0); pos >= 0 {
+		return s.errorf(pos, "NUL byte in text")
+	}
+	return nil
+}
+
+func (s *xmlScanner) document() *xmlError {
+	if err := s.misc(); err != nil {
+		return err
+	}
+	if s.i >= len(s.b) {
+		return s.errorf(s.i, "no root element")
+	}
+	if s.b[s.i] != '<' {
+		return s.errorf(s.i, "text before the root element")
+	}
+	if err := s.element(); err != nil {
+		return err
+	}
+	if err := s.misc(); err != nil {
+		return err
+	}
+	if s.i < len(s.b) {
+		return s.errorf(s.i, "content after the root element")
+	}
+	return nil
+}
+
+// misc skips white space, comments, processing instructions and a DOCTYPE
+// before or after the root element.
+func (s *xmlScanner) misc() *xmlError {
+	for {
+		s.space()
+		rest := s.b[s.i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<?")):
+			if err := s.pi(); err != nil {
+				return err
+			}
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			if err := s.comment(); err != nil {
+				return err
+			}
+		case bytes.HasPrefix(rest, []byte("<!DOCTYPE")):
+			if err := s.doctype(); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// element reads the element starting at s.i and everything inside it.
+func (s *xmlScanner) element() *xmlError {
+	selfClosed, err := s.startTag()
+	if err != nil || selfClosed {
+		return err
+	}
+	for len(s.stack) > 0 {
+		j := bytes.IndexByte(s.b[s.i:], '<')
+		if j < 0 {
+			return s.errorf(len(s.b), "<%s> not closed", s.stack[len(s.stack)-1])
+		}
+		if err := s.refs(s.b[s.i:s.i+j], s.i); err != nil {
+			return err
+		}
+		s.i += j
+		rest := s.b[s.i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("</")):
+			if err := s.endTag(); err != nil {
+				return err
+			}
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			if err := s.comment(); err != nil {
+				return err
+			}
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			end := bytes.Index(rest, []byte("]]>"))
+			if end < 0 {
+				return s.errorf(s.i, "CDATA section not closed")
+			}
+			s.i += end + 3
+		case bytes.HasPrefix(rest, []byte("<?")):
+			if err := s.pi(); err != nil {
+				return err
+			}
+		case bytes.HasPrefix(rest, []byte("<!")):
+			return s.errorf(s.i, "unexpected <!")
+		default:
+			if _, err := s.startTag(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// startTag reads "<name attr='v' ...>" or "/>" at s.i, pushing the name
+// unless the element closes itself.
+func (s *xmlScanner) startTag() (selfClosed bool, err *xmlError) {
+	s.i++ // '<'
+	name := s.name()
+	if name == nil {
+		return false, s.errorf(s.i, "invalid element name")
+	}
+	isRoot := s.root == nil
+	if isRoot {
+		s.root = name
+	}
+	for {
+		spaced := s.space()
+		if s.i >= len(s.b) {
+			return false, s.errorf(s.i, "<%s> start tag not closed", name)
+		}
+		switch s.b[s.i] {
+		case '>':
+			s.i++
+			s.stack = append(s.stack, name)
+			return false, nil
+		case '/':
+			if s.i+1 >= len(s.b) || s.b[s.i+1] != '>' {
+				return false, s.errorf(s.i, "expected /> in <%s>", name)
+			}
+			s.i += 2
+			return true, nil
+		}
+		if !spaced {
+			return false, s.errorf(s.i, "expected space before attribute in <%s>", name)
+		}
+		start := s.i
+		attr := s.name()
+		if attr == nil {
+			return false, s.errorf(s.i, "invalid attribute name in <%s>", name)
+		}
+		s.space()
+		if s.i >= len(s.b) || s.b[s.i] != '=' {
+			return false, s.errorf(s.i, "expected = after attribute %s", attr)
+		}
+		s.i++
+		s.space()
+		if s.i >= len(s.b) || (s.b[s.i] != '"' && s.b[s.i] != '\'') {
+			return false, s.errorf(s.i, "attribute %s value not quoted", attr)
+		}
+		q := s.b[s.i]
+		s.i++
+		end := bytes.IndexByte(s.b[s.i:], q)
+		if end < 0 {
+			return false, s.errorf(start, "attribute %s value not closed", attr)
+		}
+		value := s.b[s.i : s.i+end]
+		if lt := bytes.IndexByte(value, '<'); lt >= 0 {
+			return false, s.errorf(s.i+lt, "'<' in attribute %s value", attr)
+		}
+		if err := s.refs(value, s.i); err != nil {
+			return false, err
+		}
+		if isRoot {
+			s.attrs = append(s.attrs, xmlAttr{name: attr, value: value})
+		}
+		s.i += end + 1
+	}
+}
+
+func (s *xmlScanner) endTag() *xmlError {
+	start := s.i
+	s.i += 2
+	name := s.name()
+	s.space()
+	if name == nil || s.i >= len(s.b) || s.b[s.i] != '>' {
+		return s.errorf(start, "malformed end tag")
+	}
+	s.i++
+	open := s.stack[len(s.stack)-1]
+	if !bytes.Equal(name, open) {
+		return s.errorf(start, "</%s> closes <%s>", name, open)
+	}
+	s.stack = s.stack[:len(s.stack)-1]
+	return nil
+}
+
+func (s *xmlScanner) comment() *xmlError {
+	end := bytes.Index(s.b[s.i+4:], []byte("-->"))
+	if end < 0 {
+		return s.errorf(s.i, "comment not closed")
+	}
+	s.i += 4 + end + 3
+	return nil
+}
+
+func (s *xmlScanner) pi() *xmlError {
+	start := s.i
+	s.i += 2
+	if s.name() == nil {
+		return s.errorf(s.i, "processing instruction without a target")
+	}
+	end := bytes.Index(s.b[s.i:], []byte("?>"))
+	if end < 0 {
+		return s.errorf(start, "processing instruction not closed")
+	}
+	s.i += end + 2
+	return nil
+}
+
+// doctype skips a DOCTYPE declaration, internal subset included.
+func (s *xmlScanner) doctype() *xmlError {
+	start := s.i
+	depth := 0
+	var quote byte
+	for s.i++; s.i < len(s.b); s.i++ {
+		c := s.b[s.i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '[':
+			depth++
+		case c == ']':
+			depth--
+		case c == '>' && depth <= 0:
+			s.i++
+			return nil
+		}
+	}
+	return s.errorf(start, "DOCTYPE not closed")
+}
+
+// refs checks the entity and character references in text found at pos.
+func (s *xmlScanner) refs(text []byte, pos int) *xmlError {
+	for {
+		amp := bytes.IndexByte(text, '&')
+		if amp < 0 {
+			return nil
+		}
+		n, ok := refLen(text[amp:])
+		if !ok {
+			return s.errorf(pos+amp, "invalid reference")
+		}
+		text = text[amp+n:]
+		pos += amp + n
+	}
+}
+
+// refLen returns the length of the reference at the start of b ("&amp;",
+// "&#10;", "&#x1F;") and whether it is valid without a DTD.
+func refLen(b []byte) (int, bool) {
+	semi := bytes.IndexByte(b, ';')
+	if semi < 2 {
+		return 0, false
+	}
+	body := b[1:semi]
+	if body[0] == '#' {
+		var r uint64
+		var err error
+		if len(body) > 1 && body[1] == 'x' {
+			r, err = strconv.ParseUint(string(body[2:]), 16, 32)
+		} else {
+			r, err = strconv.ParseUint(string(body[1:]), 10, 32)
+		}
+		if err != nil || !xmlChar(rune(r)) {
+			return 0, false
+		}
+		return semi + 1, true
+	}
+	switch string(body) {
+	case "lt", "gt", "amp", "apos", "quot":
+		return semi + 1, true
+	}
+	return 0, false
+}
+
+// xmlChar reports whether r is in the XML 1.0 Char production.
+func xmlChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+}
+
+// space skips XML white space and reports whether there was any.
+func (s *xmlScanner) space() bool {
+	start := s.i
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+			continue
+		}
+		break
+	}
+	return s.i > start
+}
+
+// name reads an XML name at s.i, or returns nil.
+func (s *xmlScanner) name() []byte {
+	start := s.i
+	if s.i >= len(s.b) || nameClass[s.b[s.i]] != nameStart {
+		return nil
+	}
+	for s.i++; s.i < len(s.b) && nameClass[s.b[s.i]] != 0; s.i++ {
+	}
+	return s.b[start:s.i]
+}
+
+const (
+	nameStart = 1 // may start a name
+	nameChar  = 2 // may continue a name
+)
+
+// nameClass classifies bytes for XML names; bytes of multi-byte UTF-8
+// sequences are accepted (the text is checked for valid UTF-8 separately).
+var nameClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == ':', c >= 0x80:
+			t[c] = nameStart
+		case c >= '0' && c <= '9', c == '-', c == '.':
+			t[c] = nameChar
+		}
+	}
+	return t
+}()
