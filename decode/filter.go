@@ -2,6 +2,7 @@ package decode
 
 import (
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
@@ -13,10 +14,16 @@ type Filter struct {
 	Services []string          // Message.Service
 	Ops      []string          // Message.Op, or the Op of the request a reply answers
 	PIDs     []uint32          // Message.PID, ClientPID or ServerPID
+	Comms    []string          // Message.Comm, or the command of the client a reply goes to
 	Channels []capfile.Channel // Message.Channel
 	Since    time.Time         // if set, messages at or after Since
 	Until    time.Time         // if set, messages before Until
+
+	clients map[string]bool // "conn/client pid" of connections whose client matched Comms
 }
+
+// maxFilterClients bounds the memory of a Comms filter.
+const maxFilterClients = 1 << 16
 
 // Match reports whether f selects m. Loss records and records the source
 // could not read are selected by the time window only (and always when
@@ -42,6 +49,9 @@ func (f *Filter) Match(m *Message) bool {
 		!slices.Contains(f.PIDs, m.ClientPID) && !slices.Contains(f.PIDs, m.ServerPID) {
 		return false
 	}
+	if len(f.Comms) > 0 && !f.matchComm(m) {
+		return false
+	}
 	if m.Kind != KindMessage {
 		return true
 	}
@@ -53,4 +63,24 @@ func (f *Filter) Match(m *Message) bool {
 		return false
 	}
 	return true
+}
+
+// matchComm selects messages written by a process named in Comms and, so that a tool's whole
+// conversation shows, the daemon's messages back to such a process: clients are learned
+// from the requests they write.
+func (f *Filter) matchComm(m *Message) bool {
+	key := m.Conn + "/" + strconv.FormatUint(uint64(m.ClientPID), 10)
+	if slices.Contains(f.Comms, m.Comm) {
+		if m.Channel == capfile.ChannelRequest && m.Conn != "" {
+			if f.clients == nil {
+				f.clients = make(map[string]bool)
+			}
+			if len(f.clients) >= maxFilterClients {
+				clear(f.clients)
+			}
+			f.clients[key] = true
+		}
+		return true
+	}
+	return m.Conn != "" && f.clients[key]
 }
