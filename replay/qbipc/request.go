@@ -1,0 +1,94 @@
+package qbipc
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Request sends xml as a Pacemaker message in Options.Dialect (compressed or split as the
+// dialect requires) and, when flags has FlagClientResponse, waits for the reply on the
+// response channel, as crm_ipc_send does: it skips replies to earlier requests and
+// reassembles multipart replies. Without FlagClientResponse it returns nil after
+// sending. Daemons that answer on the event channel need RecvEventMessage instead.
+// A send refused for flow control or a full channel is retried until ctx ends.
+func (c *Client) Request(ctx context.Context, xml string, flags Flags) (*Message, error) {
+	if c.opts.Dialect == 0 {
+		return nil, fmt.Errorf("request %s: Options.Dialect not set", c.service)
+	}
+	id := c.NextID()
+	enc := Encoder{Dialect: c.opts.Dialect, MaxSize: c.maxMsgSize, Compress: c.opts.Compress}
+	msgs, err := enc.Encode(id, xml, flags)
+	if err != nil {
+		return nil, fmt.Errorf("request %s: %w", c.service, err)
+	}
+	// The response lock is taken before sending, so no other Recv takes the reply.
+	c.recvMu.Lock()
+	defer c.recvMu.Unlock()
+	for _, m := range msgs {
+		if err := c.sendRetry(ctx, m); err != nil {
+			return nil, err
+		}
+	}
+	if flags&FlagClientResponse == 0 {
+		return nil, nil
+	}
+	for {
+		raw, err := c.recv(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m, err := c.respAsm.Add(raw)
+		if err != nil {
+			return nil, fmt.Errorf("receive %s: %w", c.service, err)
+		}
+		switch {
+		case m == nil: // more parts follow
+		case m.Header.ID == id:
+			return m, nil
+		case m.Header.ID > id:
+			return nil, fmt.Errorf("receive %s: reply %d to request %d: %w", c.service, m.Header.ID, id, ErrEnvelope)
+		}
+		// Older ids answer requests whose caller gave up: skip them, like Pacemaker.
+	}
+}
+
+// sendRetry is Send, retried with a short pause while the server cannot take the message.
+func (c *Client) sendRetry(ctx context.Context, msg []byte) error {
+	for pause := time.Millisecond; ; pause = min(2*pause, 100*time.Millisecond) {
+		err := c.Send(ctx, msg)
+		if !Retryable(err) {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("send %s: %w (last: %w)", c.service, ctx.Err(), err)
+		}
+	}
+}
+
+// RecvEventMessage returns the next whole Pacemaker message from the event channel,
+// reassembling multipart events and decompressing compressed ones.
+func (c *Client) RecvEventMessage(ctx context.Context) (*Message, error) {
+	if c.evStarted.Load() {
+		return nil, fmt.Errorf("receive event %s: events are being delivered on the Events channel", c.service)
+	}
+	c.evMu.Lock()
+	defer c.evMu.Unlock()
+	for {
+		raw, err := c.recvEvent(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m, err := c.evAsm.Add(raw)
+		if err != nil {
+			return nil, fmt.Errorf("receive event %s: %w", c.service, err)
+		}
+		if m != nil {
+			return m, nil
+		}
+	}
+}
