@@ -1,0 +1,173 @@
+//go:build linux && amd64
+
+package capture
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+)
+
+// BenchmarkExchange measures one libqb exchange (request, response, event:
+// three messages of 512 bytes) between the qbpair processes: without probes
+// ("none"), with an empty uprobe on qb_rb_chunk_commit (the floor any uprobe
+// capture pays), recording without the socket-transport tracepoints, without
+// anyone reading the ring buffer, and recording as the CLI does. ns/exchange
+// is per exchange; "record" also reports probe hits per message and the
+// reader's CPU time per message.
+//
+//	go test -exec sudo -run '^$' -bench Exchange ./capture/
+func BenchmarkExchange(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	bin := buildQBPairB(b)
+	for _, transport := range []string{"shm", "socket"} {
+		b.Run(transport+"/none", func(b *testing.B) {
+			benchPair(b, bin, transport)
+		})
+		if transport == "shm" {
+			b.Run(transport+"/empty-uprobe", func(b *testing.B) {
+				l := emptyCommitProbe(b)
+				defer l.Close()
+				benchPair(b, bin, transport)
+			})
+		}
+		b.Run(transport+"/record-nosocket", func(b *testing.B) {
+			tr, err := Open(Config{RingSize: 256 << 20, NoSocket: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tr.Close()
+			benchPair(b, bin, transport)
+		})
+		b.Run(transport+"/record-noread", func(b *testing.B) {
+			tr, err := Open(Config{RingSize: 256 << 20})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tr.Close()
+			benchPair(b, bin, transport)
+			b.ReportMetric(float64(tr.Stats().LostTotal()), "lost")
+		})
+		b.Run(transport+"/record", func(b *testing.B) {
+			tr, err := Open(Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tr.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() {
+				for {
+					_, err := tr.Read(ctx)
+					if err != nil {
+						if errors.Is(err, io.EOF) {
+							err = nil
+						}
+						done <- err
+						return
+					}
+				}
+			}()
+			before := tr.Stats()
+			var ru0, ru1 unix.Rusage
+			unix.Getrusage(unix.RUSAGE_SELF, &ru0)
+			benchPair(b, bin, transport)
+			cancel()
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			unix.Getrusage(unix.RUSAGE_SELF, &ru1)
+			s := tr.Stats()
+			cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(s.Messages-before.Messages), "reader-ns/msg")
+			msgs := float64(s.Messages - before.Messages)
+			hits := float64(s.CommitHits - before.CommitHits + s.SocketHits - before.SocketHits)
+			if msgs > 0 {
+				b.ReportMetric(hits/msgs, "hits/msg")
+			}
+			b.ReportMetric(float64(s.LostTotal()), "lost")
+		})
+	}
+}
+
+func benchPair(b *testing.B, bin, transport string) {
+	service := fmt.Sprintf("pb%d-%s", os.Getpid(), transport)
+	srv := exec.Command(bin, "server", service, transport, "1048576")
+	out, err := srv.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Wait()
+	defer srv.Process.Kill()
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
+		b.Fatalf("server: %q %v", line, err)
+	}
+	b.ResetTimer()
+	res, err := exec.Command(bin, "bench", service, "1048576", strconv.Itoa(b.N), "512").Output()
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ns, err := strconv.ParseFloat(strings.TrimSpace(string(res)), 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(ns, "ns/exchange")
+}
+
+// emptyCommitProbe attaches a program that does nothing to qb_rb_chunk_commit.
+func emptyCommitProbe(b *testing.B) link.Link {
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:         ebpf.Kprobe,
+		License:      "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { prog.Close() })
+	for _, l := range findLibraries(nil) {
+		if l.Err != nil {
+			continue
+		}
+		ex, err := link.OpenExecutable(l.Path)
+		if err != nil {
+			continue
+		}
+		up, err := ex.Uprobe("qb_rb_chunk_commit", prog, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return up
+	}
+	b.Fatal("no libqb")
+	return nil
+}
+
+func buildQBPairB(b *testing.B) string {
+	dir := b.TempDir()
+	bin := dir + "/qbpair"
+	out, err := exec.Command("cc", "-O2", "-o", bin, "testdata/qbpair.c", "-lqb").CombinedOutput()
+	if err != nil {
+		b.Skipf("build qbpair: %v\n%s", err, out)
+	}
+	return bin
+}

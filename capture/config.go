@@ -1,0 +1,98 @@
+package capture
+
+import (
+	"errors"
+
+	"github.com/pcmk-trace/pcmk-trace/capfile"
+)
+
+// DefaultRingSize is the size of the BPF ring buffer when [Config.RingSize] is 0.
+const DefaultRingSize = 16 << 20
+
+// MinRingSize is the smallest ring buffer Open accepts: it must hold the
+// largest piece of a message with room to spare.
+const MinRingSize = 256 << 10
+
+// Config says what to record. The zero value records every libqb message
+// of every process, whole, without the receive side.
+type Config struct {
+	// LibQB lists the libqb shared objects to probe. Empty: every libqb
+	// mapped by a running process (in any mount namespace), then the
+	// dynamic linker's directories.
+	LibQB []string
+
+	// PIDs keeps messages written by one of these processes (host pids)
+	// or sent on a connection whose name carries one of them as client or
+	// server pid (pids as the server's pid namespace sees them).
+	PIDs []uint32
+	// Comms keeps messages written by a process with one of these command
+	// names (at most 15 bytes, as the kernel keeps them).
+	Comms []string
+	// Services keeps messages of these libqb services (cib_rw, crmd, cpg...).
+	Services []string
+
+	// Snaplen caps the bytes copied per message; 0 copies whole messages.
+	// A capped message is marked [capfile.FlagTruncated].
+	Snaplen uint32
+
+	// RingSize is the BPF ring buffer size in bytes: a power of two, at
+	// least MinRingSize. 0 means DefaultRingSize.
+	RingSize int
+
+	// RX adds the receive side (qb_rb_chunk_peek and qb_rb_chunk_read
+	// returns, recvfrom on libqb sockets): two more probe hits per message.
+	RX bool
+
+	// NoSocket leaves out the socket transport (its syscall tracepoints).
+	NoSocket bool
+}
+
+// Library is a libqb shared object Open found, and whether it is probed.
+type Library struct {
+	Path    string // as opened, for example /proc/1234/map_files/7f0c2e5a1000-7f0c2e5b3000
+	Name    string // as processes map it, for example /usr/lib/x86_64-linux-gnu/libqb.so.100.3.0
+	Version string // libqb version from its qb_ver symbol ("2.0.6"), else from the file name
+	Dev     uint64 // device and inode: uprobes attach per inode
+	Ino     uint64
+	Err     error // why it is not probed, nil when it is
+}
+
+// Stats are counters since Open.
+type Stats struct {
+	Messages uint64 // message records returned by Read
+	Bytes    uint64 // message bytes returned by Read
+
+	// Lost counts messages that could not be recorded, per cause.
+	// capfile.LossUnknown counts probe runs the kernel skipped because
+	// another BPF program was running on that CPU (each may have cost one).
+	Lost map[capfile.LossCause]uint64
+	// Truncated counts messages longer than the copy limit (20 MiB),
+	// recorded truncated; snaplen truncation is not counted.
+	Truncated uint64
+
+	CommitHits    uint64 // qb_rb_chunk_commit probe hits (IPC and other rings)
+	OtherRings    uint64 // of which on rings that are not IPC (libqb blackbox)
+	SocketHits    uint64 // send syscalls on libqb datagram sockets
+	LifecycleHits uint64 // connect and disconnect probe hits
+	RXHits        uint64 // receive-side probe hits (Config.RX)
+	Filtered      uint64 // messages left out by PIDs, Comms or Services
+}
+
+// LostTotal returns the sum of s.Lost.
+func (s Stats) LostTotal() uint64 {
+	var n uint64
+	for _, v := range s.Lost {
+		n += v
+	}
+	return n
+}
+
+// ErrUnsupported is returned by Open where capture cannot run (not Linux on x86_64).
+var ErrUnsupported = errors.New("capture: needs Linux on x86_64")
+
+// ErrPermission is returned (wrapped) by Open when the process lacks the
+// privileges to load BPF programs; the message names what is missing.
+var ErrPermission = errors.New("capture: not permitted")
+
+// ErrNoLibQB is returned (wrapped) by Open when no libqb could be probed.
+var ErrNoLibQB = errors.New("capture: no libqb to probe")

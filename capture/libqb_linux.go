@@ -1,0 +1,218 @@
+//go:build linux && amd64
+
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// libDirs are searched after the running processes, as the dynamic linker would.
+var libDirs = []string{
+	"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+	"/usr/lib64", "/lib64", "/usr/lib", "/lib", "/usr/local/lib64", "/usr/local/lib",
+}
+
+// Symbols every probed libqb must export.
+var requiredSymbols = []string{"qb_rb_chunk_commit"}
+
+var libqbName = regexp.MustCompile(`^libqb\.so(\.[0-9]+)*$`)
+
+// findLibraries lists the distinct libqb files (by device and inode) mapped
+// by running processes, then those in the linker's directories. paths, when
+// not empty, replaces the search.
+func findLibraries(paths []string) []Library {
+	var libs []Library
+	seen := map[[2]uint64]bool{}
+	add := func(c candidate) {
+		var st unix.Stat_t
+		if err := unix.Stat(c.path, &st); err != nil {
+			libs = append(libs, Library{Path: c.path, Name: c.name, Err: fmt.Errorf("stat: %w", err)})
+			return
+		}
+		key := [2]uint64{st.Dev, st.Ino}
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		libs = append(libs, Library{Path: c.path, Name: c.name, Dev: st.Dev, Ino: st.Ino})
+	}
+
+	if len(paths) > 0 {
+		for _, p := range paths {
+			add(candidate{p, p})
+		}
+		return libs
+	}
+	for _, c := range mappedLibraries() {
+		add(c)
+	}
+	for _, p := range linkerLibraries() {
+		name := p
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			name = r
+		}
+		add(candidate{p, name})
+	}
+	return libs
+}
+
+// candidate is a libqb file to probe: path opens it from here, name is
+// what the processes call it.
+type candidate struct {
+	path string
+	name string
+}
+
+// mappedLibraries returns the libqb files in every process's
+// /proc/PID/maps. The path in maps is relative to the reader's root for a
+// file it can reach, or to the process's own mount tree otherwise, so the
+// file is opened through /proc/PID/map_files (which needs CAP_SYS_ADMIN) or,
+// failing that, through /proc/PID/root.
+func mappedLibraries() []candidate {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []candidate
+	seen := map[string]bool{} // "dev inode" from maps
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 0 {
+			continue
+		}
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+		if err != nil {
+			continue // gone, or a kernel thread
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			// address perms offset dev inode path
+			f := strings.Fields(sc.Text())
+			if len(f) < 6 || !libqbName.MatchString(filepath.Base(f[5])) {
+				continue
+			}
+			id := f[3] + " " + f[4]
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			name := strings.TrimSuffix(strings.Join(f[5:], " "), " (deleted)")
+			path := fmt.Sprintf("/proc/%d/map_files/%s", pid, f[0])
+			if _, err := os.Stat(path); err != nil {
+				path = fmt.Sprintf("/proc/%d/root%s", pid, name)
+			}
+			out = append(out, candidate{path, name})
+		}
+	}
+	return out
+}
+
+// linkerLibraries returns the libqb files in the usual library directories
+// and those listed in /etc/ld.so.conf.d.
+func linkerLibraries() []string {
+	dirs := append([]string(nil), libDirs...)
+	confs, _ := filepath.Glob("/etc/ld.so.conf.d/*.conf")
+	for _, c := range confs {
+		data, err := os.ReadFile(c)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if strings.HasPrefix(line, "/") {
+				dirs = append(dirs, line)
+			}
+		}
+	}
+	var paths []string
+	for _, d := range dirs {
+		matches, _ := filepath.Glob(filepath.Join(d, "libqb.so*"))
+		sort.Strings(matches)
+		for _, m := range matches {
+			if libqbName.MatchString(filepath.Base(m)) {
+				paths = append(paths, m)
+			}
+		}
+	}
+	return paths
+}
+
+// inspectLibrary checks that path is a libqb whose structs the probes know
+// and returns its version.
+func inspectLibrary(path string, symbols []string) (string, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_X86_64 {
+		return "", fmt.Errorf("machine %v: probes know x86_64 only", f.Machine)
+	}
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		return "", fmt.Errorf("read dynamic symbols: %w", err)
+	}
+	have := map[string]elf.Symbol{}
+	for _, s := range syms {
+		if s.Section != elf.SHN_UNDEF {
+			have[s.Name] = s
+		}
+	}
+	for _, s := range symbols {
+		if _, ok := have[s]; !ok {
+			return "", fmt.Errorf("no symbol %s: not libqb", s)
+		}
+	}
+
+	version := versionFromName(path)
+	if s, ok := have["qb_ver"]; ok {
+		// const struct qb_version { uint8_t major, minor, micro; const char *rest; }
+		if v, err := readSymbol(f, s, 3); err == nil {
+			version = fmt.Sprintf("%d.%d.%d", v[0], v[1], v[2])
+			if v[0] != 1 && v[0] != 2 {
+				return version, fmt.Errorf("libqb %s: probes know libqb 1.x and 2.x only", version)
+			}
+		}
+	}
+	return version, nil
+}
+
+func readSymbol(f *elf.File, s elf.Symbol, n int) ([]byte, error) {
+	if int(s.Section) >= len(f.Sections) {
+		return nil, errors.New("symbol outside sections")
+	}
+	sec := f.Sections[s.Section]
+	if s.Value < sec.Addr || sec.Type == elf.SHT_NOBITS {
+		return nil, errors.New("symbol has no file data")
+	}
+	buf := make([]byte, n)
+	if _, err := sec.ReadAt(buf, int64(s.Value-sec.Addr)); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// versionFromName returns the shared object version of libqb.so.100.3.0
+// ("so.100.3.0"), or "unknown".
+func versionFromName(path string) string {
+	base := filepath.Base(path)
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		base = filepath.Base(target)
+	}
+	if v, ok := strings.CutPrefix(base, "libqb."); ok && strings.HasPrefix(v, "so.") {
+		return v
+	}
+	return "unknown"
+}

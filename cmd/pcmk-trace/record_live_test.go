@@ -1,0 +1,117 @@
+//go:build linux && amd64
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pcmk-trace/pcmk-trace/capfile"
+)
+
+// TestRecordFile records a libqb exchange into a file and reads it back.
+func TestRecordFile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root")
+		}
+		t.Skip("needs root")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "qbpair")
+	if out, err := exec.Command("cc", "-O2", "-o", bin, "../../capture/testdata/qbpair.c", "-lqb").CombinedOutput(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("build qbpair: %v\n%s", err, out)
+		}
+		t.Skipf("build qbpair: %v\n%s", err, out)
+	}
+	service := fmt.Sprintf("pr%d", os.Getpid())
+	file := filepath.Join(dir, "x.pcapng")
+	ready := filepath.Join(dir, "ready")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"record", "-w", file, "--service", service, "--ready-file", ready}, &stdout, &stderr)
+	}()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("record ended before it was ready: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ready file; stderr: %s", stderr.String())
+		}
+	}
+
+	srv := exec.Command(bin, "server", service, "shm", "1048576")
+	out, _ := srv.StdoutPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	bufio.NewReader(out).ReadString('\n')
+	if b, err := exec.Command(bin, "client", service, "1048576", "100", "300000").CombinedOutput(); err != nil {
+		t.Fatalf("client: %v %s", err, b)
+	}
+	srv.Wait()
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("record: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "6 messages") {
+		t.Errorf("summary: %s", stderr.String())
+	}
+
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if fi, _ := f.Stat(); fi.Mode().Perm() != 0o600 {
+		t.Errorf("file mode %v", fi.Mode())
+	}
+	r, err := capfile.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := r.Section()
+	if len(sec.LibQB) == 0 || !strings.Contains(sec.CommandLine, "--service "+service) || sec.Host == "" {
+		t.Errorf("section %+v", sec)
+	}
+	kinds := map[capfile.Kind]int{}
+	var bytesIn int
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds[rec.Kind]++
+		bytesIn += len(rec.Data)
+	}
+	if kinds[capfile.KindMessage] != 6 || kinds[capfile.KindConnect] != 1 || kinds[capfile.KindDisconnect] != 1 || kinds[capfile.KindLoss] != 0 {
+		t.Errorf("records by kind: %v", kinds)
+	}
+	if want := 3 * (100 + 300000); bytesIn != want {
+		t.Errorf("%d message bytes, want %d", bytesIn, want)
+	}
+}
