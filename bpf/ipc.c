@@ -132,6 +132,7 @@ const volatile __u32 snaplen = 0; /* 0: whole messages */
 const volatile __u8 filter_pid = 0;
 const volatile __u8 filter_comm = 0;
 const volatile __u8 filter_service = 0;
+const volatile __u8 filter_pidns = 0;
 
 /* Message numbers; global so pieces never mix, whatever the preemption. */
 __u64 next_seq = 0;
@@ -168,6 +169,13 @@ struct {
 	__type(key, char[32]);
 	__type(value, __u8);
 } filter_services SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} filter_pidnss SEC(".maps");
 
 /*
  * struct pending parks what an entry probe (or sys_enter) learnt until the
@@ -320,6 +328,23 @@ static __always_inline bool pid_ok(struct ipc_hdr *h)
 	if (h->client_pid && bpf_map_lookup_elem(&filter_pids, &h->client_pid))
 		return true;
 	return false;
+}
+
+/* pidns_ok applies --ns-of: the writer must live in one of the given pid namespaces. */
+static __always_inline bool pidns_ok(void)
+{
+	if (!filter_pidns)
+		return true;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pid *pid = task->group_leader->thread_pid;
+	unsigned int level = pid->level;
+	__u32 inum = PROC_PID_INIT_INO;
+	if (level) {
+		struct upid up = {};
+		bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
+		inum = BPF_CORE_READ(up.ns, ns.inum);
+	}
+	return bpf_map_lookup_elem(&filter_pidnss, &inum) != NULL;
 }
 
 static __always_inline bool service_ok(const struct ipc_hdr *h)
@@ -840,7 +865,7 @@ int BPF_KPROBE(rb_commit, void *rb, __u64 len)
 		count(IPC_SKIP_OTHER_RING, 1);
 		return 0;
 	}
-	if (!comm_ok(&c.hdr) || !pid_ok(&c.hdr) || !service_ok(&c.hdr)) {
+	if (!comm_ok(&c.hdr) || !pid_ok(&c.hdr) || !service_ok(&c.hdr) || !pidns_ok()) {
 		count(IPC_SKIP_FILTER, 1);
 		return 0;
 	}
@@ -891,7 +916,7 @@ static __always_inline void park_sock(int nr, int fd, __u64 src, __u32 iovcnt, b
 		return;
 	}
 	count(rx ? IPC_HIT_RX : IPC_HIT_SOCK, 1);
-	if (!comm_ok(&p.hdr) || !pid_ok(&p.hdr) || !service_ok(&p.hdr)) {
+	if (!comm_ok(&p.hdr) || !pid_ok(&p.hdr) || !service_ok(&p.hdr) || !pidns_ok()) {
 		count(IPC_SKIP_FILTER, 1);
 		return;
 	}
@@ -1089,7 +1114,7 @@ static __always_inline void park_ring(const void *rb, __u64 out, __u8 hook)
 		count(IPC_SKIP_OTHER_RING, 1);
 		return;
 	}
-	if (!comm_ok(&p.hdr) || !pid_ok(&p.hdr) || !service_ok(&p.hdr)) {
+	if (!comm_ok(&p.hdr) || !pid_ok(&p.hdr) || !service_ok(&p.hdr) || !pidns_ok()) {
 		count(IPC_SKIP_FILTER, 1);
 		return;
 	}
@@ -1186,7 +1211,7 @@ static __always_inline void emit_connect(long ret)
 	if (!ok)
 		return;
 	c.hdr.channel = IPC_CHANNEL_NONE;
-	if (!comm_ok(&c.hdr) || !pid_ok(&c.hdr) || !service_ok(&c.hdr))
+	if (!comm_ok(&c.hdr) || !pid_ok(&c.hdr) || !service_ok(&c.hdr) || !pidns_ok())
 		return;
 	bpf_probe_read_user(&c.hdr.max_msg_size, sizeof(c.hdr.max_msg_size), r + 28);
 	fill_identity(&c.hdr);
@@ -1250,7 +1275,7 @@ int BPF_KPROBE(ipcs_disconnect, void *conn)
 		bpf_probe_read_user(&type, sizeof(type), svc);
 		bpf_probe_read_user_str(c.hdr.service, sizeof(c.hdr.service), svc + 4);
 	}
-	if (!comm_ok(&c.hdr) || !pid_ok(&c.hdr) || !service_ok(&c.hdr))
+	if (!comm_ok(&c.hdr) || !pid_ok(&c.hdr) || !service_ok(&c.hdr) || !pidns_ok())
 		return 0;
 	bpf_probe_read_user(&max, sizeof(max), conn + 328);
 	c.hdr.max_msg_size = max;

@@ -2,6 +2,8 @@ package capture
 
 import (
 	"errors"
+	"fmt"
+	"os"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 )
@@ -30,6 +32,10 @@ type Config struct {
 	Comms []string
 	// Services keeps messages of these libqb services (cib_rw, crmd, cpg...).
 	Services []string
+	// PIDNamespaces keeps messages written by processes in these pid
+	// namespaces (inode numbers, as in /proc/PID/ns/pid): a container's or
+	// a sandboxed cluster's traffic only. See PIDNamespaceOf.
+	PIDNamespaces []uint32
 
 	// Snaplen caps the bytes copied per message; 0 copies whole messages.
 	// A capped message is marked [capfile.FlagTruncated].
@@ -96,3 +102,17 @@ var ErrPermission = errors.New("capture: not permitted")
 
 // ErrNoLibQB is returned (wrapped) by Open when no libqb could be probed.
 var ErrNoLibQB = errors.New("capture: no libqb to probe")
+
+// PIDNamespaceOf returns the inode number of the pid namespace of process pid, for
+// Config.PIDNamespaces.
+func PIDNamespaceOf(pid int) (uint32, error) {
+	l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	if err != nil {
+		return 0, fmt.Errorf("pid namespace of %d: %w", pid, err)
+	}
+	var ino uint32
+	if _, err := fmt.Sscanf(l, "pid:[%d]", &ino); err != nil {
+		return 0, fmt.Errorf("pid namespace of %d: unexpected link %q", pid, l)
+	}
+	return ino, nil
+}

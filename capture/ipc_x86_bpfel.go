@@ -79,6 +79,7 @@ const (
 	ipcMapCounters           = "counters"
 	ipcMapEvents             = "events"
 	ipcMapFilterComms        = "filter_comms"
+	ipcMapFilterPidnss       = "filter_pidnss"
 	ipcMapFilterPids         = "filter_pids"
 	ipcMapFilterServices     = "filter_services"
 	ipcMapPendingCalls       = "pending_calls"
@@ -107,6 +108,7 @@ const (
 	ipcProgSysExitWritev     = "sys_exit_writev"
 	ipcVarFilterComm         = "filter_comm"
 	ipcVarFilterPid          = "filter_pid"
+	ipcVarFilterPidns        = "filter_pidns"
 	ipcVarFilterService      = "filter_service"
 	ipcVarNextSeq            = "next_seq"
 	ipcVarSnaplen            = "snaplen"
@@ -185,6 +187,7 @@ type ipcMapSpecs struct {
 	Counters        *ebpf.MapSpec `ebpf:"counters"`
 	Events          *ebpf.MapSpec `ebpf:"events"`
 	FilterComms     *ebpf.MapSpec `ebpf:"filter_comms"`
+	FilterPidnss    *ebpf.MapSpec `ebpf:"filter_pidnss"`
 	FilterPids      *ebpf.MapSpec `ebpf:"filter_pids"`
 	FilterServices  *ebpf.MapSpec `ebpf:"filter_services"`
 	PendingCalls    *ebpf.MapSpec `ebpf:"pending_calls"`
@@ -198,6 +201,7 @@ type ipcMapSpecs struct {
 type ipcVariableSpecs struct {
 	FilterComm     *ebpf.VariableSpec `ebpf:"filter_comm"`
 	FilterPid      *ebpf.VariableSpec `ebpf:"filter_pid"`
+	FilterPidns    *ebpf.VariableSpec `ebpf:"filter_pidns"`
 	FilterService  *ebpf.VariableSpec `ebpf:"filter_service"`
 	NextSeq        *ebpf.VariableSpec `ebpf:"next_seq"`
 	Snaplen        *ebpf.VariableSpec `ebpf:"snaplen"`
@@ -227,6 +231,7 @@ type ipcMaps struct {
 	Counters        *ebpf.Map `ebpf:"counters"`
 	Events          *ebpf.Map `ebpf:"events"`
 	FilterComms     *ebpf.Map `ebpf:"filter_comms"`
+	FilterPidnss    *ebpf.Map `ebpf:"filter_pidnss"`
 	FilterPids      *ebpf.Map `ebpf:"filter_pids"`
 	FilterServices  *ebpf.Map `ebpf:"filter_services"`
 	PendingCalls    *ebpf.Map `ebpf:"pending_calls"`
@@ -239,6 +244,7 @@ func (m *ipcMaps) Close() error {
 		m.Counters,
 		m.Events,
 		m.FilterComms,
+		m.FilterPidnss,
 		m.FilterPids,
 		m.FilterServices,
 		m.PendingCalls,
@@ -253,6 +259,7 @@ func (m *ipcMaps) Close() error {
 type ipcVariables struct {
 	FilterComm     *ebpf.Variable `ebpf:"filter_comm"`
 	FilterPid      *ebpf.Variable `ebpf:"filter_pid"`
+	FilterPidns    *ebpf.Variable `ebpf:"filter_pidns"`
 	FilterService  *ebpf.Variable `ebpf:"filter_service"`
 	NextSeq        *ebpf.Variable `ebpf:"next_seq"`
 	Snaplen        *ebpf.Variable `ebpf:"snaplen"`

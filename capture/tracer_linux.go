@@ -169,6 +169,7 @@ func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
 		ipcMapFilterPids:     len(cfg.PIDs),
 		ipcMapFilterComms:    len(cfg.Comms),
 		ipcMapFilterServices: len(cfg.Services),
+		ipcMapFilterPidnss:   len(cfg.PIDNamespaces),
 	} {
 		spec.Maps[name].MaxEntries = uint32(max(n, 1))
 	}
@@ -177,6 +178,7 @@ func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
 		ipcVarFilterPid:     boolByte(len(cfg.PIDs) > 0),
 		ipcVarFilterComm:    boolByte(len(cfg.Comms) > 0),
 		ipcVarFilterService: boolByte(len(cfg.Services) > 0),
+		ipcVarFilterPidns:   boolByte(len(cfg.PIDNamespaces) > 0),
 	}
 	for name, v := range vars {
 		if err := spec.Variables[name].Set(v); err != nil {
@@ -208,6 +210,11 @@ func boolByte(b bool) uint8 {
 
 func fillFilters(coll *ebpf.Collection, cfg Config) error {
 	one := uint8(1)
+	for _, ns := range cfg.PIDNamespaces {
+		if err := coll.Maps[ipcMapFilterPidnss].Put(ns, one); err != nil {
+			return fmt.Errorf("pid namespace filter: %w", err)
+		}
+	}
 	for _, pid := range cfg.PIDs {
 		if err := coll.Maps[ipcMapFilterPids].Put(pid, one); err != nil {
 			return fmt.Errorf("pid filter: %w", err)

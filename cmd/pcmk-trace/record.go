@@ -35,6 +35,7 @@ type recordOptions struct {
 	pids      []uint
 	comms     []string
 	services  []string
+	nsOf      []uint
 	snaplen   uint32
 	duration  time.Duration
 	count     uint64
@@ -50,6 +51,7 @@ func (o *recordOptions) flags(fs *pflag.FlagSet) {
 	fs.UintSliceVar(&o.pids, "pid", nil, "keep messages written by, or on a connection of, this `PID` (repeatable)")
 	fs.StringSliceVar(&o.comms, "comm", nil, "keep messages written by processes of this command `NAME` (repeatable)")
 	fs.StringSliceVar(&o.services, "service", nil, "keep messages of this libqb `SERVICE`: cib_rw, crmd, attrd, ... (repeatable)")
+	fs.UintSliceVar(&o.nsOf, "ns-of", nil, "keep messages written by processes in the pid namespace of this `PID` (a container, a sandbox; repeatable)")
 	fs.Uint32Var(&o.snaplen, "snaplen", 0, "copy at most `N` bytes of each message (0: whole messages)")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after `D` (e.g. 30s)")
 	fs.Uint64Var(&o.count, "count", 0, "stop after `N` messages")
@@ -62,10 +64,11 @@ func (o *recordOptions) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.noSocket, "no-socket", false, "leave out the socket transport (its syscall tracepoints)")
 	fs.MarkHidden("no-socket")
 	fs.Lookup("pid").DefValue = ""
+	fs.Lookup("ns-of").DefValue = ""
 	fs.Lookup("ring-size").DefValue = "16M"
 }
 
-func (o *recordOptions) config() capture.Config {
+func (o *recordOptions) config() (capture.Config, error) {
 	cfg := capture.Config{
 		LibQB:    o.libqb,
 		Comms:    o.comms,
@@ -78,7 +81,14 @@ func (o *recordOptions) config() capture.Config {
 	for _, p := range o.pids {
 		cfg.PIDs = append(cfg.PIDs, uint32(p))
 	}
-	return cfg
+	for _, p := range o.nsOf {
+		ns, err := capture.PIDNamespaceOf(int(p))
+		if err != nil {
+			return cfg, fmt.Errorf("record: --ns-of: %w", err)
+		}
+		cfg.PIDNamespaces = append(cfg.PIDNamespaces, ns)
+	}
+	return cfg, nil
 }
 
 func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -101,7 +111,11 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 
-	t, err := capture.Open(o.config())
+	cfg, err := o.config()
+	if err != nil {
+		return exitCode{2, err}
+	}
+	t, err := capture.Open(cfg)
 	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
