@@ -16,7 +16,8 @@ type pending struct {
 	byQB      bool      // registered in cp.byQBID
 	keys      [2]string // registered in cp.byKey
 	wantEvent bool      // a reply on the event channel is still due
-	wantOrder bool      // corosync: the next response on the connection answers it
+	wantOrder bool      // corosync: a later response with the same id answers it
+	optional  bool      // a reply may never come (corosync: cpg mcast has none on success)
 	answered  bool
 	done      bool
 }
@@ -80,11 +81,11 @@ func (pr *pairer) request(key connKey, f family, m *Message) {
 	var p *pending
 	switch {
 	case f == famCorosync || (f == famOther && m.Dialect == DialectAuto):
-		// corosync message ids are types, not sequence numbers, and its
-		// libraries wait for one response per request.
-		m.ExpectsReply = f == famCorosync
-		if m.ExpectsReply {
-			p = &pending{wantOrder: true}
+		// corosync message ids are types, not sequence numbers. Most of its
+		// requests get a response with the same id, but not all (a
+		// successful cpg mcast gets none), so a reply is welcome, not due.
+		if f == famCorosync {
+			p = &pending{wantOrder: true, optional: true}
 		}
 	default:
 		wantEvent := wantsEventReply(f, m.Op, m.Flags)
@@ -121,7 +122,9 @@ func (pr *pairer) request(key connKey, f family, m *Message) {
 	cp.live++
 	pr.order = append(pr.order, p)
 	pr.live++
-	pr.stats.Requests++
+	if !p.optional {
+		pr.stats.Requests++
+	}
 	pr.expire(m.Time)
 }
 
@@ -131,7 +134,16 @@ func (pr *pairer) response(key connKey, f family, m *Message) {
 		return
 	}
 	if f == famCorosync || (f == famOther && m.Dialect == DialectAuto) {
-		if p := cp.oldest(func(p *pending) bool { return p.wantOrder }); p != nil {
+		if p := cp.oldest(func(p *pending) bool { return p.wantOrder && p.qbID == m.QBID }); p != nil {
+			// Older requests of other types on this connection got no reply.
+			for _, q := range cp.list {
+				if q == p {
+					break
+				}
+				if !q.done && q.wantOrder {
+					pr.finish(q)
+				}
+			}
 			pr.answer(m, p, "order")
 			pr.finish(p)
 		}
@@ -239,7 +251,9 @@ func (pr *pairer) answer(m *Message, p *pending, by string) {
 	m.ReplyTo = &Pair{Seq: p.seq, Op: p.op, Latency: m.Time.Sub(p.time), By: by}
 	if !p.answered {
 		p.answered = true
-		pr.stats.Answered++
+		if !p.optional {
+			pr.stats.Answered++
+		}
 	}
 }
 
@@ -280,7 +294,7 @@ func (pr *pairer) finish(p *pending) {
 			delete(cp.byKey, k)
 		}
 	}
-	if !p.answered {
+	if !p.answered && !p.optional {
 		pr.stats.Unanswered++
 	}
 	cp.live--
