@@ -181,8 +181,11 @@ func inspectLibrary(path string, symbols []string) (string, error) {
 		// const struct qb_version { uint8_t major, minor, micro; const char *rest; }
 		if v, err := readSymbol(f, s, 3); err == nil {
 			version = fmt.Sprintf("%d.%d.%d", v[0], v[1], v[2])
-			if v[0] != 1 && v[0] != 2 {
-				return version, fmt.Errorf("libqb %s: probes know libqb 1.x and 2.x only", version)
+			// The probes read libqb's ring buffer struct and shared header; their
+			// layout is verified for 2.0.x (2.0.6, 2.0.8 and 2.0.10 tested). A
+			// different layout would give wrong data, so refuse it.
+			if v[0] != 2 || v[1] != 0 {
+				return version, fmt.Errorf("libqb %s: struct layout not verified (the probes know libqb 2.0.x)", version)
 			}
 		}
 	}
