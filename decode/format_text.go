@@ -109,10 +109,17 @@ func (f *TextFormatter) appendLine(b []byte, m *Message) []byte {
 	}
 
 	if m.Channel == capfile.ChannelRequest {
+		shown := m.PID
 		if !m.RX {
 			f.learn(m.PID, m.ClientPID, m.Comm)
+			// The pid the daemon knows (from the connection name): the same number
+			// on both sides of the conversation when the cluster runs in a pid
+			// namespace, such as a container or the test sandbox.
+			if m.ClientPID != 0 {
+				shown = m.ClientPID
+			}
 		}
-		b = f.appendClient(b, m.PID, m.Comm)
+		b = f.appendClient(b, shown, m.Comm)
 		b = append(b, " -> "...)
 		b = appendServer(b, m)
 	} else {
