@@ -4,8 +4,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,28 +35,7 @@ func TestRecordFile(t *testing.T) {
 	}
 	service := fmt.Sprintf("pr%d", os.Getpid())
 	file := filepath.Join(dir, "x.pcapng")
-	ready := filepath.Join(dir, "ready")
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"record", "-w", file, "--service", service, "--ready-file", ready}, &stdout, &stderr)
-	}()
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(ready); err == nil {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("record ended before it was ready: %v\n%s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no ready file; stderr: %s", stderr.String())
-		}
-	}
+	rec := startRecorder(t, "-w", file, "--service", service)
 
 	srv := exec.Command(bin, "server", service, "shm", "1048576")
 	out, _ := srv.StdoutPipe()
@@ -71,12 +48,9 @@ func TestRecordFile(t *testing.T) {
 	}
 	srv.Wait()
 	time.Sleep(200 * time.Millisecond)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("record: %v\n%s", err, stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "6 messages") {
-		t.Errorf("summary: %s", stderr.String())
+	rec.stop(t)
+	if !strings.Contains(rec.stderr.String(), "6 messages") {
+		t.Errorf("summary: %s", rec.stderr.String())
 	}
 
 	f, err := os.Open(file)

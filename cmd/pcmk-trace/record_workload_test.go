@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -68,27 +67,7 @@ func TestRecordWorkloadComplete(t *testing.T) {
 
 func testWorkloadComplete(t *testing.T, c *testcluster.Cluster, witness string, steps []string) {
 	file := filepath.Join(t.TempDir(), "workload.pcapng")
-	ready := file + ".ready"
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"record", "-w", file, "--ns-of", fmt.Sprint(c.InitPID), "--ready-file", ready}, &stdout, &stderr)
-	}()
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(ready); err == nil {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("record ended before it was ready: %v\n%s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no ready file; stderr: %s", stderr.String())
-		}
-	}
+	rec := startRecorder(t, "-w", file, "--ns-of", fmt.Sprint(c.InitPID))
 
 	// The witness counts only while the recorder certainly runs; the idle second on both
 	// sides keeps the two windows equal.
@@ -100,7 +79,7 @@ func testWorkloadComplete(t *testing.T, c *testcluster.Cluster, witness string, 
 		t.Fatal(err)
 	}
 	defer script.Close()
-	wctx, wcancel := context.WithTimeout(ctx, 3*time.Minute)
+	wctx, wcancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer wcancel()
 	cmd := c.Command(wctx, "bash", append([]string{"-s"}, steps...)...)
 	cmd.Stdin = script
@@ -112,10 +91,7 @@ func testWorkloadComplete(t *testing.T, c *testcluster.Cluster, witness string, 
 	witnessed := stop()
 	until := time.Now()
 	time.Sleep(300 * time.Millisecond)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("record: %v\n%s", err, stderr.String())
-	}
+	rec.stop(t)
 
 	recorded, total, services := readCapture(t, file, from, until)
 	var want sendCount
@@ -154,8 +130,8 @@ func testWorkloadComplete(t *testing.T, c *testcluster.Cluster, witness string, 
 				p, witnessed[p].N, witnessed[p].Bytes, recorded[p].N, recorded[p].Bytes)
 		}
 	}
-	if !strings.Contains(stderr.String(), "; 0 lost") {
-		t.Errorf("recorder summary reports loss:\n%s", stderr.String())
+	if !strings.Contains(rec.stderr.String(), "; 0 lost") {
+		t.Errorf("recorder summary reports loss:\n%s", rec.stderr.String())
 	}
 }
 
