@@ -75,7 +75,9 @@ for r in $(seq 1 "$ROUNDS"); do
 			msgs=$(sed -n '1s/^\([0-9]*\) messages.*/\1/p' "$tmp/probe.log")
 			lost=$(sed -n '1s/.*; \([0-9]*\) lost.*/\1/p' "$tmp/probe.log")
 			hits=$(sed -n 's/.*probe hits: \([0-9]*\) qb_rb_chunk_commit (\([0-9]*\) on other rings).*/\1 \2/p' "$tmp/probe.log")
-			echo "$msgs $lost $hits" >>"$tmp/record.stats"
+			# Hits of processes outside the sandbox (--ns-of) are not this load's.
+			filtered=$(sed -n 's/.*; \([0-9]*\) messages filtered out.*/\1/p' "$tmp/probe.log")
+			echo "$msgs $lost $hits ${filtered:-0}" >>"$tmp/record.stats"
 		fi
 	done
 done
@@ -84,7 +86,7 @@ none=$(tr ' ' '\n' <<<"${rates[none]}" | grep . | median)
 empty=$(tr ' ' '\n' <<<"${rates[empty]}" | grep . | median)
 rec=$(tr ' ' '\n' <<<"${rates[record]}" | grep . | median)
 nosock=$(tr ' ' '\n' <<<"${rates[nosock]}" | grep . | median)
-read -r msgs lost hits other < <(tail -1 "$tmp/record.stats")
+read -r msgs lost hits other filtered < <(tail -1 "$tmp/record.stats")
 
 # Highest aggregate rate with zero loss, recording, 1, 2 and 4 clients.
 best=0 best_k=0 sweep=""
@@ -98,7 +100,7 @@ for k in 1 2 4; do
 done
 
 awk -v none="$none" -v empty="$empty" -v rec="$rec" -v nosock="$nosock" -v n="$N" -v rounds="$ROUNDS" \
-	-v msgs="$msgs" -v hits="$hits" -v other="$other" -v lost="$lost" \
+	-v msgs="$msgs" -v hits="$hits" -v other="$other" -v filtered="$filtered" -v lost="$lost" \
 	-v best="$best" -v bestk="$best_k" -v sweep="$sweep" 'BEGIN {
 	# two messages (request, response) per operation
 	c_empty = (1e6/empty - 1e6/none) / 2
@@ -111,6 +113,6 @@ awk -v none="$none" -v empty="$empty" -v rec="$rec" -v nosock="$nosock" -v n="$N
 	printf "  %-34s %10.0f %12.1f %16.2f\n", "pcmk-trace record -w", rec, 1e6/rec, c_rec
 	printf "  %-34s %10.0f %12.1f %16.2f\n", "pcmk-trace record -w --no-socket", nosock, 1e6/nosock, c_nosock
 	printf "  cost ratio record/floor:          %.2f (target <= 1.15); without the socket tracepoints %.2f\n", c_rec / c_empty, c_nosock / c_empty
-	printf "  probe hits per message:           %.3f (%d commit hits, %d on libqb log rings, %d messages, %d lost)\n", (hits - other) / msgs, hits, other, msgs, lost
+	printf "  probe hits per message:           %.3f (%d commit hits, %d on libqb log rings, %d of other processes, %d messages, %d lost)\n", (hits - other - filtered) / msgs, hits, other, filtered, msgs, lost
 	printf "  highest rate with zero loss:      %d ops/s = %d messages/s (%d clients; sweep %s)\n", best, 2*best, bestk, sweep
 }'
