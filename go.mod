@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/beevik/etree v1.8.1
 	github.com/cilium/ebpf v0.22.0
+	github.com/dsnet/compress v0.0.1
 	github.com/gopacket/gopacket v1.7.7
 	github.com/spf13/pflag v1.1.0
 	golang.org/x/sys v0.50.0
