@@ -61,19 +61,12 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var o decodeOptions
 	fs := newFlagSet("decode", "decode [flags] FILE", decodeExample, stderr)
 	o.flags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		if errors.Is(err, errHelpShown) {
-			return nil
-		}
+	name, done, err := parseFileArg(fs, args, "decode")
+	if done || err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return exitCode{2, errors.New("decode: want one capture FILE (or - for standard input)")}
-	}
-	name := fs.Arg(0)
 	opts := decode.DefaultOptions
-	var err error
+
 	if opts.Dialect, err = decode.ParseDialect(o.dialect); err != nil {
 		return exitCode{2, err}
 	}

@@ -34,3 +34,19 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 }
 
 var errHelpShown = errors.New("help shown")
+
+// parseFileArg parses the flags of a command that reads one capture file and returns that
+// file's name; done is true when -h was shown and the command should end with status 0.
+func parseFileArg(fs *pflag.FlagSet, args []string, cmd string) (file string, done bool, err error) {
+	if err := parseFlags(fs, args); err != nil {
+		if errors.Is(err, errHelpShown) {
+			return "", true, nil
+		}
+		return "", false, err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return "", false, exitCode{2, fmt.Errorf("%s: want one capture FILE (or - for standard input)", cmd)}
+	}
+	return fs.Arg(0), false, nil
+}

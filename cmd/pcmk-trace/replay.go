@@ -137,15 +137,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var o replayOptions
 	fs := newFlagSet("replay", "replay [flags] FILE", replayExample, stderr)
 	o.flags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		if errors.Is(err, errHelpShown) {
-			return nil
-		}
+	name, done, err := parseFileArg(fs, args, "replay")
+	if done || err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return exitCode{2, errors.New("replay: want one capture FILE (or - for standard input)")}
 	}
 	if o.format != "text" && o.format != "json" {
 		return exitCode{2, fmt.Errorf("replay: unknown format %q (text or json)", o.format)}
@@ -155,7 +149,6 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return exitCode{2, fmt.Errorf("replay: %w", err)}
 	}
 
-	name := fs.Arg(0)
 	c, err := readReplayCapture(name, stderr)
 	if err != nil {
 		return exitCode{2, err}
