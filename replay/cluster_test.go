@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,32 +18,27 @@ import (
 
 func TestMain(m *testing.M) { testcluster.Main(m) }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// binPath is the command TestReplayCluster built for its subtests.
+var binPath string
 
-// pcmkTrace builds the command once per test binary.
 func pcmkTrace(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pcmk-trace-replay-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "pcmk-trace")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/pcmk-trace")
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if binPath == "" {
+		t.Fatal("pcmk-trace not built")
 	}
 	return binPath
+}
+
+// buildPcmkTrace builds the command into a directory removed when t ends.
+func buildPcmkTrace(t *testing.T) {
+	t.Helper()
+	binPath = filepath.Join(t.TempDir(), "pcmk-trace")
+	cmd := exec.Command("go", "build", "-o", binPath, "./cmd/pcmk-trace")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { binPath = "" })
 }
 
 // record runs the recorder while work runs. It keeps the sandbox's traffic only (--ns-of):
@@ -135,6 +129,8 @@ func mustExecOK(c *testcluster.Cluster, name string, args ...string) {
 // replays them, on every release of the matrix, and the read-only tools once over the
 // socket transport.
 func TestReplayCluster(t *testing.T) {
+	testcluster.RequireRoot(t)
+	buildPcmkTrace(t)
 	for _, rel := range testcluster.Releases() {
 		t.Run(rel, func(t *testing.T) {
 			c := testcluster.RequireConfig(t, testcluster.Config{Release: rel})
