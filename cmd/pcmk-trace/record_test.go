@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -14,29 +13,12 @@ import (
 )
 
 func TestRecordFlags(t *testing.T) {
-	for _, tc := range []struct {
-		desc string
-		args []string
-		code int // 0: nil error
-	}{
+	checkExitCodes(t, []exitCase{
 		{"help", []string{"record", "-h"}, 0},
 		{"unknown flag", []string{"record", "--nope"}, 2},
 		{"argument", []string{"record", "extra"}, 2},
 		{"bad ring size", []string{"record", "--ring-size", "lots"}, 2},
-	} {
-		var out, errOut bytes.Buffer
-		err := run(context.Background(), tc.args, &out, &errOut)
-		if tc.code == 0 {
-			if err != nil {
-				t.Errorf("%s: %v", tc.desc, err)
-			}
-			continue
-		}
-		var ec exitCode
-		if !errors.As(err, &ec) || ec.code != tc.code {
-			t.Errorf("%s: error %v, want exit code %d", tc.desc, err, tc.code)
-		}
-	}
+	})
 }
 
 func TestRecordHelpHidesReadyFile(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,11 +63,7 @@ func writeReplayCapture(t *testing.T) string {
 
 func TestReplayFlags(t *testing.T) {
 	file := writeReplayCapture(t)
-	for _, tc := range []struct {
-		desc string
-		args []string
-		code int // 0: nil error
-	}{
+	checkExitCodes(t, []exitCase{
 		{"help", []string{"replay", "-h"}, 0},
 		{"no file", []string{"replay"}, 2},
 		{"two files", []string{"replay", file, file}, 2},
@@ -84,20 +79,7 @@ func TestReplayFlags(t *testing.T) {
 		{"nothing selected", []string{"replay", "--service", "attrd", file}, 2},
 		{"no such process for --ns-of", []string{"replay", "--ns-of", "999999999", file}, 2},
 		{"dry run", []string{"replay", "--dry-run", file}, 0},
-	} {
-		var out, errOut bytes.Buffer
-		err := run(context.Background(), tc.args, &out, &errOut)
-		if tc.code == 0 {
-			if err != nil {
-				t.Errorf("%s: %v", tc.desc, err)
-			}
-			continue
-		}
-		var ec exitCode
-		if !errors.As(err, &ec) || ec.code != tc.code {
-			t.Errorf("%s: error %v, want exit code %d", tc.desc, err, tc.code)
-		}
-	}
+	})
 }
 
 func TestReplayHelp(t *testing.T) {
