@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -470,7 +471,7 @@ func writeLine(w *bufio.Writer, rec *capfile.Record) {
 		w.WriteString(" (socket)")
 	}
 	if len(rec.Data) >= 4 {
-		fmt.Fprintf(w, " id %d", int32(le32(rec.Data)))
+		fmt.Fprintf(w, " id %d", int32(binary.LittleEndian.Uint32(rec.Data)))
 	}
 	fmt.Fprintf(w, " %d bytes", rec.OrigLen)
 	if rec.Flags&capfile.FlagTruncated != 0 {
@@ -491,10 +492,6 @@ func writerID(rec *capfile.Record) string {
 		id += "/" + strconv.FormatUint(uint64(rec.NSPID), 10)
 	}
 	return id
-}
-
-func le32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 // xmlRoot returns "<name>" when data is a Pacemaker message whose payload
