@@ -105,13 +105,27 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	src := &timedSource{r: cr}
-	if src.since, src.sinceRel, err = parseWhen(o.since); err != nil {
+	since, sinceRel, err := parseWhen(o.since)
+	if err != nil {
 		return exitCode{2, fmt.Errorf("decode: --since: %w", err)}
 	}
-	if src.until, src.untilRel, err = parseWhen(o.until); err != nil {
+	until, untilRel, err := parseWhen(o.until)
+	if err != nil {
 		return exitCode{2, fmt.Errorf("decode: --until: %w", err)}
 	}
+	src := &peekedSource{r: cr}
+	if sinceRel != 0 || untilRel != 0 {
+		// Relative bounds count from the capture's first record.
+		if first := src.peek(); first != nil && !first.Time.IsZero() {
+			if sinceRel != 0 {
+				since = first.Time.Add(sinceRel)
+			}
+			if untilRel != 0 {
+				until = first.Time.Add(untilRel)
+			}
+		}
+	}
+	opts.Filter.Since, opts.Filter.Until = since, until
 	dr := decode.NewReader(src, opts)
 
 	var fm decode.Formatter
@@ -147,10 +161,6 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			readErr = err
 			break
 		}
-		src.apply()
-		if !src.keep(m) {
-			continue
-		}
 		if err := fm.Format(m); err != nil {
 			return err
 		}
@@ -178,49 +188,31 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// timedSource passes records through, remembering the first record's time so that --since and
-// --until can be given relative to the start of the capture.
-type timedSource struct {
-	r                  *capfile.Reader
-	first              time.Time
-	since, until       time.Time
-	sinceRel, untilRel time.Duration
-	resolved           bool
+// peekedSource is the capture's record stream with the first record readable in advance.
+type peekedSource struct {
+	r      *capfile.Reader
+	head   *capfile.Record
+	err    error
+	peeked bool
 }
 
-func (s *timedSource) Next() (*capfile.Record, error) {
-	rec, err := s.r.Next()
-	if err == nil && s.first.IsZero() && !rec.Time.IsZero() {
-		s.first = rec.Time
+// peek returns the first record without consuming it, or nil.
+func (s *peekedSource) peek() *capfile.Record {
+	if !s.peeked {
+		s.head, s.err = s.r.Next()
+		s.peeked = true
 	}
-	return rec, err
+	return s.head
 }
 
-// apply turns relative bounds into absolute ones once the capture's start is known.
-func (s *timedSource) apply() {
-	if s.resolved || s.first.IsZero() {
-		return
+func (s *peekedSource) Next() (*capfile.Record, error) {
+	if s.peeked {
+		s.peeked = false
+		rec, err := s.head, s.err
+		s.head, s.err = nil, nil
+		return rec, err
 	}
-	s.resolved = true
-	if s.sinceRel != 0 {
-		s.since = s.first.Add(s.sinceRel)
-	}
-	if s.untilRel != 0 {
-		s.until = s.first.Add(s.untilRel)
-	}
-}
-
-func (s *timedSource) keep(m *decode.Message) bool {
-	if m.Time.IsZero() {
-		return true
-	}
-	if !s.since.IsZero() && m.Time.Before(s.since) {
-		return false
-	}
-	if !s.until.IsZero() && !m.Time.Before(s.until) {
-		return false
-	}
-	return true
+	return s.r.Next()
 }
 
 // parseWhen reads an RFC 3339 time or "+DURATION" (relative to the first message).
