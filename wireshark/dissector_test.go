@@ -15,15 +15,8 @@ import (
 	"testing"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/internal/testcluster"
 )
-
-func skip(t *testing.T, reason string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("cannot run in CI: %s", reason)
-	}
-	t.Skip(reason)
-}
 
 // fields are the dissector fields the test reads back, in tshark's -e order.
 var fields = []string{
@@ -37,11 +30,11 @@ var fields = []string{
 func TestDissectorOnCaptures(t *testing.T) {
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
-		skip(t, "tshark not installed (scripts/deps)")
+		testcluster.Skip(t, "tshark not installed (scripts/deps)")
 	}
 	files, _ := filepath.Glob("../testdata/captures/*.pcapng")
 	if len(files) == 0 {
-		skip(t, "no captures in testdata/captures")
+		testcluster.Skip(t, "no captures in testdata/captures")
 	}
 	script, _ := filepath.Abs("pcmk-trace.lua")
 	for _, file := range files {
