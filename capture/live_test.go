@@ -22,22 +22,16 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+
+	"github.com/pcmk-trace/pcmk-trace/internal/testcluster"
 )
 
 // requireRoot skips a test that needs BPF privileges, or fails it when CI=true.
 func requireRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		skipOrFail(t, "needs root (BPF programs, uprobes)")
+		testcluster.Skip(t, "needs root (BPF programs, uprobes)")
 	}
-}
-
-func skipOrFail(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
 }
 
 // buildQBPair compiles testdata/qbpair.c against the installed libqb.
@@ -45,10 +39,10 @@ func buildQBPair(t *testing.T) string {
 	t.Helper()
 	cc, err := exec.LookPath("cc")
 	if err != nil {
-		skipOrFail(t, "no C compiler to build the libqb test program")
+		testcluster.Skip(t, "no C compiler to build the libqb test program")
 	}
 	if _, err := os.Stat("/usr/include/qb/qbipcs.h"); err != nil {
-		skipOrFail(t, "libqb headers not installed (libqb-dev)")
+		testcluster.Skip(t, "libqb headers not installed (libqb-dev)")
 	}
 	bin := filepath.Join(t.TempDir(), "qbpair")
 	out, err := exec.Command(cc, "-O2", "-Wall", "-o", bin, "testdata/qbpair.c", "-lqb").CombinedOutput()

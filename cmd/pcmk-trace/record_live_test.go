@@ -15,23 +15,17 @@ import (
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+
+	"github.com/pcmk-trace/pcmk-trace/internal/testcluster"
 )
 
 // TestRecordFile records a libqb exchange into a file and reads it back.
 func TestRecordFile(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root")
-		}
-		t.Skip("needs root")
-	}
+	testcluster.RequireRoot(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "qbpair")
 	if out, err := exec.Command("cc", "-O2", "-o", bin, "../../capture/testdata/qbpair.c", "-lqb").CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("build qbpair: %v\n%s", err, out)
-		}
-		t.Skipf("build qbpair: %v\n%s", err, out)
+		testcluster.Skip(t, fmt.Sprintf("build qbpair: %v\n%s", err, out))
 	}
 	service := fmt.Sprintf("pr%d", os.Getpid())
 	file := filepath.Join(dir, "x.pcapng")
