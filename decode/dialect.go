@@ -47,10 +47,11 @@ func ParseDialect(s string) (Dialect, error) {
 	return DialectAuto, fmt.Errorf("parse dialect %q: want auto, A or B", s)
 }
 
-// detectDialect applies the byte test of protocol.md 7.3 to the first 40
+// DetectDialect applies the byte test of protocol.md 7.3 to the first 40
 // bytes of a message whose libqb size is qbSize. The two predicates are
 // mutually exclusive: byte 36 is version (1) in A and padding (0) in B.
-func detectDialect(b []byte, qbSize int32) Dialect {
+// It returns DialectAuto for anything else, such as corosync traffic.
+func DetectDialect(b []byte, qbSize int32) Dialect {
 	if len(b) < envelopeLen || qbSize < envelopeLen {
 		return DialectAuto
 	}

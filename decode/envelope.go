@@ -77,7 +77,7 @@ func parseEnvelope(b []byte, qbSize int32, d Dialect) (envelope, int, error) {
 		return envelope{}, len(b), fail(ErrShortHeader, "%d bytes, envelope needs %d", len(b), envelopeLen)
 	}
 	if d == DialectAuto {
-		d = detectDialect(b, qbSize)
+		d = DetectDialect(b, qbSize)
 		if d == DialectAuto {
 			switch {
 			case b[36] == 1:

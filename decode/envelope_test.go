@@ -25,7 +25,7 @@ func TestDetectDialect(t *testing.T) {
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			size := int32(len(tc.msg))
-			if got := detectDialect(tc.msg, size); got != tc.want {
+			if got := DetectDialect(tc.msg, size); got != tc.want {
 				t.Errorf("detectDialect = %q, want %q", got, tc.want)
 			}
 		})

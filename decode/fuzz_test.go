@@ -50,7 +50,7 @@ func FuzzEnvelope(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) >= envelopeLen {
 			size := int32(binary.LittleEndian.Uint32(data[8:]))
-			if d := detectDialect(data, size); d != DialectAuto {
+			if d := DetectDialect(data, size); d != DialectAuto {
 				if env, _, err := parseEnvelope(data, size, DialectAuto); err != nil || env.dialect != d {
 					t.Fatalf("detected %v, parsed %v: %v", d, env.dialect, err)
 				}

@@ -110,7 +110,7 @@ func (r *Reader) message(rec *capfile.Record) {
 		r.done(m)
 		return
 	}
-	if fam == famCorosync || (fam == famOther && (len(data) < envelopeLen || detectDialect(data, h.size) == DialectAuto)) {
+	if fam == famCorosync || (fam == famOther && (len(data) < envelopeLen || DetectDialect(data, h.size) == DialectAuto)) {
 		r.done(m) // not Pacemaker: the libqb layer is all there is
 		return
 	}

@@ -120,7 +120,7 @@ func (c *Capture) Add(m *decode.Message) {
 			c.Conversations = append(c.Conversations, conv)
 		}
 		if conv.Dialect == 0 {
-			conv.Dialect = qbipcDialect(m.Dialect)
+			conv.Dialect = m.Dialect
 		}
 		ex := &Exchange{Conv: conv, Request: m, Class: Classify(m)}
 		conv.Exchanges = append(conv.Exchanges, ex)
@@ -138,16 +138,6 @@ func (c *Capture) Add(m *decode.Message) {
 		}
 		ex.Events = append(ex.Events, m)
 	}
-}
-
-func qbipcDialect(d decode.Dialect) qbipc.Dialect {
-	switch d {
-	case decode.DialectA:
-		return qbipc.DialectA
-	case decode.DialectB:
-		return qbipc.DialectB
-	}
-	return 0
 }
 
 // Daemon reports whether the conversation's client is a Pacemaker daemon (controld

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/decode"
 	"github.com/pcmk-trace/pcmk-trace/replay"
 	"github.com/pcmk-trace/pcmk-trace/replay/qbipc"
 )
@@ -113,15 +114,11 @@ func (o *replayOptions) config() (replay.Options, error) {
 			return opts, err
 		}
 	}
-	switch strings.ToUpper(o.dialect) {
-	case "AUTO", "":
-	case "A":
-		opts.Dialect = qbipc.DialectA
-	case "B":
-		opts.Dialect = qbipc.DialectB
-	default:
-		return opts, fmt.Errorf("unknown dialect %q (auto, A or B)", o.dialect)
+	d, err := decode.ParseDialect(o.dialect)
+	if err != nil {
+		return opts, err
 	}
+	opts.Dialect = d
 	if pid := o.nsOf; pid > 0 {
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d/ns/net", pid)); err != nil {
 			return opts, fmt.Errorf("--ns-of %d: %w", pid, err)

@@ -8,29 +8,22 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/pcmk-trace/pcmk-trace/decode"
 )
 
-// Dialect is a version of Pacemaker's message envelope (pcmk__ipc_header_t).
-type Dialect uint8
+// Dialect is a version of Pacemaker's message envelope (pcmk__ipc_header_t): decode's type,
+// so a capture's dialect is the one its replay speaks.
+type Dialect = decode.Dialect
 
 const (
 	// DialectA is Pacemaker 2.1.x and 3.0.0: size_uncompressed and size_compressed at
 	// 24 and 28, flags at 32, version at 36; large messages are bzip2-compressed.
-	DialectA Dialect = 1
+	DialectA = decode.DialectA
 	// DialectB is Pacemaker 3.0.1 and later: the part's size at 24, flags at 28,
 	// version at 32, part_id at 34; large messages are split into parts.
-	DialectB Dialect = 2
+	DialectB = decode.DialectB
 )
-
-func (d Dialect) String() string {
-	switch d {
-	case DialectA:
-		return "A"
-	case DialectB:
-		return "B"
-	}
-	return "Dialect(" + strconv.Itoa(int(d)) + ")"
-}
 
 // DialectForVersion returns the dialect of a Pacemaker version such as "2.1.5",
 // "3.0.0" or "3.0.3".
@@ -55,18 +48,18 @@ func DialectForVersion(version string) (Dialect, error) {
 	return DialectA, nil
 }
 
-// Flags are Pacemaker's enum crm_ipc_flags, carried in the envelope.
-type Flags uint32
+// Flags are Pacemaker's enum crm_ipc_flags, carried in the envelope (decode's type).
+type Flags = decode.Flags
 
 const (
-	FlagCompressed           Flags = 0x00000001 // dialect A: payload is bzip2
-	FlagProxied              Flags = 0x00000100 // relayed for a Pacemaker Remote client
-	FlagClientResponse       Flags = 0x00000200 // the sender waits for a reply
-	FlagServerEvent          Flags = 0x00010000 // sent on the event channel
-	FlagServerFree           Flags = 0x00020000 // server-internal, visible on the wire
-	FlagProxiedRelayResponse Flags = 0x00040000 // an event that is really a reply
-	FlagMultipart            Flags = 0x00080000 // dialect B: part of a multipart message
-	FlagMultipartEnd         Flags = 0x00100000 // dialect B: its last part
+	FlagCompressed           = decode.FlagCompressed
+	FlagProxied              = decode.FlagProxied
+	FlagClientResponse       = decode.FlagClientResponse
+	FlagServerEvent          = decode.FlagServerEvent
+	FlagServerFree           = decode.FlagServerFree
+	FlagProxiedRelayResponse = decode.FlagProxiedRelayResponse
+	FlagMultipart            = decode.FlagMultipart
+	FlagMultipartEnd         = decode.FlagMultipartEnd
 )
 
 const (
@@ -100,21 +93,7 @@ func DetectDialect(msg []byte) Dialect {
 	if len(msg) < HeaderSize {
 		return 0
 	}
-	le := binary.LittleEndian
-	l := le.Uint32(msg[8:])
-	if l < HeaderSize {
-		return 0
-	}
-	u24, u28, u32 := le.Uint32(msg[24:]), le.Uint32(msg[28:]), le.Uint32(msg[32:])
-	if msg[32] == envelopeVersion && msg[33] == 0 && le.Uint32(msg[36:]) == 0 &&
-		u24 == l-HeaderSize && u28&^0x001F0301 == 0 {
-		return DialectB
-	}
-	if msg[36] == envelopeVersion && msg[37]|msg[38]|msg[39] == 0 && u32&^0x00370301 == 0 &&
-		(u28 == 0 && u24 == l-HeaderSize && u32&1 == 0 || u32&1 == 1 && u28 == l-HeaderSize) {
-		return DialectA
-	}
-	return 0
+	return decode.DetectDialect(msg, int32(binary.LittleEndian.Uint32(msg[8:])))
 }
 
 // ParseHeader decodes the envelope at the start of msg; d 0 means DetectDialect.
