@@ -177,30 +177,12 @@ func (lc *liveConn) send(ctx context.Context, xml []byte, flags qbipc.Flags, a *
 	lc.pushMu.Unlock()
 	a.sent = now
 	for _, m := range msgs {
-		if err := sendRetry(ctx, lc.client, m); err != nil {
+		if err := qbipc.SendRetry(ctx, lc.client, m); err != nil {
 			lc.giveUpResponses()
 			return err
 		}
 	}
 	return nil
-}
-
-// sendRetry sends while the daemon says "not now" (flow control, a full ring), until
-// ctx ends.
-func sendRetry(ctx context.Context, c Conn, msg []byte) error {
-	for pause := time.Millisecond; ; pause = min(2*pause, 100*time.Millisecond) {
-		err := c.Send(ctx, msg)
-		if !qbipc.Retryable(err) {
-			return err
-		}
-		t := time.NewTimer(pause)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (last: %w)", ctx.Err(), err)
-		}
-	}
 }
 
 // finished forgets a, which no longer waits.

@@ -55,8 +55,23 @@ func (c *Client) Request(ctx context.Context, xml string, flags Flags) (*Message
 
 // sendRetry is Send, retried with a short pause while the server cannot take the message.
 func (c *Client) sendRetry(ctx context.Context, msg []byte) error {
+	err := SendRetry(ctx, c, msg)
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("send %s: %w", c.service, err)
+	}
+	return err
+}
+
+// Sender is what SendRetry sends with: a [Client], or a stand-in in tests.
+type Sender interface {
+	Send(ctx context.Context, msg []byte) error
+}
+
+// SendRetry sends msg, pausing briefly (1 ms doubling to 100 ms) and trying again while the
+// error is [Retryable]: flow control or a full ring. It gives up when ctx ends.
+func SendRetry(ctx context.Context, s Sender, msg []byte) error {
 	for pause := time.Millisecond; ; pause = min(2*pause, 100*time.Millisecond) {
-		err := c.Send(ctx, msg)
+		err := s.Send(ctx, msg)
 		if !Retryable(err) {
 			return err
 		}
@@ -65,7 +80,7 @@ func (c *Client) sendRetry(ctx context.Context, msg []byte) error {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("send %s: %w (last: %w)", c.service, ctx.Err(), err)
+			return fmt.Errorf("%w (last: %w)", ctx.Err(), err)
 		}
 	}
 }
