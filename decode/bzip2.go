@@ -2,10 +2,25 @@ package decode
 
 import (
 	"bytes"
-	"compress/bzip2"
 	"errors"
 	"io"
+
+	"github.com/dsnet/compress/bzip2"
 )
+
+// An inflater decompresses bzip2 payloads one after another, reusing its
+// decoder's tables (a few MB for Pacemaker's block size) from one message
+// to the next.
+type inflater struct {
+	zr *bzip2.Reader
+	br bytes.Reader
+}
+
+// decompress is [inflater.decompress] with a decoder of its own.
+func decompress(payload []byte, sizeUncompressed uint32, limit int) ([]byte, error) {
+	var z inflater
+	return z.decompress(payload, sizeUncompressed, limit)
+}
 
 // decompress inflates a dialect A bzip2 payload that declares
 // sizeUncompressed bytes of output (text plus NUL). It never produces more
@@ -13,7 +28,7 @@ import (
 // much memory, and it checks the exact length and the trailing NUL. It
 // returns the text without the NUL. Errors wrap ErrTooLarge, ErrBzip2,
 // ErrLength or ErrNUL.
-func decompress(payload []byte, sizeUncompressed uint32, limit int) ([]byte, error) {
+func (z *inflater) decompress(payload []byte, sizeUncompressed uint32, limit int) ([]byte, error) {
 	if sizeUncompressed == 0 {
 		return nil, fail(ErrLength, "size_uncompressed 0")
 	}
@@ -26,7 +41,13 @@ func decompress(payload []byte, sizeUncompressed uint32, limit int) ([]byte, err
 	// tiny crafted payload may declare the full limit.
 	ceiling := want + 1
 	buf := make([]byte, 0, min(ceiling, 1<<20))
-	zr := bzip2.NewReader(bytes.NewReader(payload))
+	z.br.Reset(payload)
+	if z.zr == nil {
+		z.zr, _ = bzip2.NewReader(&z.br, nil) // it never fails
+	} else {
+		z.zr.Reset(&z.br)
+	}
+	zr := z.zr
 	for len(buf) < ceiling {
 		if len(buf) == cap(buf) {
 			grown := make([]byte, len(buf), min(2*cap(buf), ceiling))

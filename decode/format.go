@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"math/bits"
 	"time"
 	"unicode/utf8"
 )
@@ -29,6 +30,20 @@ func appendJSONString[T string | []byte](b []byte, s T) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip plain bytes eight at a time: most of an XML text needs no
+		// escaping, and the runs between attribute quotes are long enough.
+		for i+8 <= len(s) {
+			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			if m := jsonSpecial(x); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if jsonSafe[c] {
@@ -69,6 +84,17 @@ func appendJSONString[T string | []byte](b []byte, s T) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// jsonSpecial marks (with its high bit) each byte of the little-endian word
+// x that appendJSONString cannot copy as is: below 0x20, '"', '\\', or
+// not ASCII. Borrows can mark bytes above a marked one, never below, so
+// the lowest mark is exact.
+func jsonSpecial(x uint64) uint64 {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	quote := x ^ ('"' * lsb)
+	backslash := x ^ ('\\' * lsb)
+	return ((x-0x20*lsb)&^x | (quote-lsb)&^quote | (backslash-lsb)&^backslash | x) & msb
 }
 
 var jsonSafe = func() (t [utf8.RuneSelf]bool) {

@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"bufio"
 	"io"
 	"strconv"
 )
@@ -12,28 +11,43 @@ type JSONFormatter struct {
 	// OmitXML leaves out the "xml" key, for smaller output.
 	OmitXML bool
 
-	w   *bufio.Writer
-	buf []byte
+	w   io.Writer
+	buf []byte // lines not yet written: AppendJSON writes straight into it
+	err error
 }
+
+// jsonFlushAt is how much output the formatter gathers before a write.
+const jsonFlushAt = 64 << 10
 
 // NewJSONFormatter returns a JSONFormatter writing to w.
 func NewJSONFormatter(w io.Writer) *JSONFormatter {
-	return &JSONFormatter{w: bufio.NewWriterSize(w, 64<<10)}
+	return &JSONFormatter{w: w, buf: make([]byte, 0, 2*jsonFlushAt)}
 }
 
 // Format writes m as one line.
 func (f *JSONFormatter) Format(m *Message) error {
-	f.buf = AppendJSON(f.buf[:0], m, f.OmitXML)
+	if f.err != nil {
+		return f.err
+	}
+	f.buf = AppendJSON(f.buf, m, f.OmitXML)
 	f.buf = append(f.buf, '\n')
-	_, err := f.w.Write(f.buf)
-	return err
+	if len(f.buf) >= jsonFlushAt {
+		return f.Flush()
+	}
+	return nil
 }
 
 // Flush writes buffered output.
-func (f *JSONFormatter) Flush() error { return f.w.Flush() }
+func (f *JSONFormatter) Flush() error {
+	if f.err == nil && len(f.buf) > 0 {
+		_, f.err = f.w.Write(f.buf)
+		f.buf = f.buf[:0]
+	}
+	return f.err
+}
 
 // Close flushes; it does not close the underlying writer.
-func (f *JSONFormatter) Close() error { return f.w.Flush() }
+func (f *JSONFormatter) Close() error { return f.Flush() }
 
 // AppendJSON appends m as one JSON object, without a newline, to b.
 func AppendJSON(b []byte, m *Message, omitXML bool) []byte {

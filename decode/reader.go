@@ -8,7 +8,8 @@ import (
 )
 
 // RecordSource yields capture records in file order, and io.EOF at the
-// end. *capfile.Reader is one.
+// end. *capfile.Reader is one. Each record must be new: messages keep
+// slices of its Data instead of copying the text out.
 type RecordSource interface {
 	Next() (*capfile.Record, error)
 }
@@ -80,6 +81,7 @@ type Reader struct {
 	pairs    *pairer
 	dialects map[string]Dialect
 	scan     xmlScanner
+	inflate  inflater
 	stats    Stats
 }
 

@@ -168,7 +168,7 @@ func (r *Reader) body(m *Message, rec *capfile.Record, env envelope, payload []b
 		if truncated {
 			return nil // a cut bzip2 stream cannot be inflated
 		}
-		text, err := decompress(payload, env.sizeUncompressed, r.opts.MaxDecompressed)
+		text, err := r.inflate.decompress(payload, env.sizeUncompressed, r.opts.MaxDecompressed)
 		if err != nil {
 			return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: envelopeLen, Err: err}
 		}
@@ -182,15 +182,13 @@ func (r *Reader) body(m *Message, rec *capfile.Record, env envelope, payload []b
 		if len(payload) == declared {
 			payload = payload[:declared-1]
 		}
-		return r.text(m, rec, clone(payload), true, envelopeLen)
+		return r.text(m, rec, payload, true, envelopeLen)
 	case payload[declared-1] != 0:
 		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: envelopeLen + declared - 1,
 			Err: fail(ErrNUL, "last byte %#02x", payload[declared-1])}
 	}
-	return r.text(m, rec, clone(payload[:declared-1]), false, envelopeLen)
+	return r.text(m, rec, payload[:declared-1], false, envelopeLen)
 }
-
-func clone(b []byte) []byte { return append([]byte(nil), b...) }
 
 // text sets m.XML and the fields derived from it. base is the offset of
 // the text in the record's libqb message, or -1 when the text is not

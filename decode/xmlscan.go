@@ -214,23 +214,58 @@ func (s *xmlScanner) startTag() (selfClosed bool, err *xmlError) {
 		}
 		q := s.b[s.i]
 		s.i++
-		end := bytes.IndexByte(s.b[s.i:], q)
-		if end < 0 {
-			return false, s.errorf(start, "attribute %s value not closed", attr)
-		}
-		value := s.b[s.i : s.i+end]
-		if lt := bytes.IndexByte(value, '<'); lt >= 0 {
-			return false, s.errorf(s.i+lt, "'<' in attribute %s value", attr)
-		}
-		if err := s.refs(value, s.i); err != nil {
+		value, err := s.attrValue(q, start, attr)
+		if err != nil {
 			return false, err
 		}
 		if isRoot {
 			s.attrs = append(s.attrs, xmlAttr{name: attr, value: value})
 		}
-		s.i += end + 1
 	}
 }
+
+// attrValue reads an attribute value up to its closing quote q, checking
+// its references and that it holds no '<', and steps past the quote. Values
+// are short, so one pass over a table beats several IndexByte calls.
+func (s *xmlScanner) attrValue(q byte, start int, attr []byte) ([]byte, *xmlError) {
+	stop := &valueStopDouble
+	if q == '\'' {
+		stop = &valueStopSingle
+	}
+	b, first := s.b, s.i
+	i := first
+	for {
+		for i < len(b) && !stop[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			return nil, s.errorf(start, "attribute %s value not closed", attr)
+		}
+		switch b[i] {
+		case '<':
+			return nil, s.errorf(i, "'<' in attribute %s value", attr)
+		case '&':
+			n, ok := refLen(b[i:])
+			if !ok {
+				return nil, s.errorf(i, "invalid reference")
+			}
+			i += n
+			continue
+		}
+		s.i = i + 1
+		return b[first:i], nil
+	}
+}
+
+// valueStopDouble and valueStopSingle mark the bytes that end a run of
+// plain characters in a "-quoted and a '-quoted attribute value.
+var valueStopDouble, valueStopSingle = func() (d, s [256]bool) {
+	for _, c := range []byte{'<', '&'} {
+		d[c], s[c] = true, true
+	}
+	d['"'], s['\''] = true, true
+	return d, s
+}()
 
 func (s *xmlScanner) endTag() *xmlError {
 	start := s.i
@@ -350,27 +385,27 @@ func xmlChar(r rune) bool {
 
 // space skips XML white space and reports whether there was any.
 func (s *xmlScanner) space() bool {
-	start := s.i
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-			continue
-		}
-		break
+	b, i := s.b, s.i
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
 	}
-	return s.i > start
+	spaced := i > s.i
+	s.i = i
+	return spaced
 }
 
-// name reads an XML name at s.i, or returns nil.
+// name reads an XML name at s.i, or returns nil. (Locals, not s.i, in the
+// loops: this is the scanner's hottest code.)
 func (s *xmlScanner) name() []byte {
-	start := s.i
-	if s.i >= len(s.b) || nameClass[s.b[s.i]] != nameStart {
+	b, i := s.b, s.i
+	if i >= len(b) || nameClass[b[i]] != nameStart {
 		return nil
 	}
-	for s.i++; s.i < len(s.b) && nameClass[s.b[s.i]] != 0; s.i++ {
+	start := i
+	for i++; i < len(b) && nameClass[b[i]] != 0; i++ {
 	}
-	return s.b[start:s.i]
+	s.i = i
+	return b[start:i]
 }
 
 const (
