@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
+	"github.com/pcmk-trace/pcmk-trace/internal/prefetch"
 )
 
 const decodeExample = `  # the conversation, one line per message
@@ -96,7 +98,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		defer f.Close()
-		if st, err := f.Stat(); err == nil {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			size = st.Size()
 		}
 		in = f
@@ -126,7 +128,21 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	opts.Filter.Since, opts.Filter.Until = since, until
-	dr := decode.NewReader(src, opts)
+	// Reading, decoding and formatting run in goroutines of their own, so a
+	// large capture keeps both cores busy. A file is handed on in batches; a pipe
+	// (perhaps a live recorder) record by record, so none waits for the next.
+	batch := 1
+	if size > 0 {
+		batch = 64
+	}
+	recs := prefetch.Start(src.Next, batch, func(err error) bool {
+		var fe *capfile.FormatError
+		return errors.As(err, &fe) // one damaged packet: the reader goes on
+	})
+	defer recs.Close()
+	dr := decode.NewReader(recs, opts)
+	msgs := prefetch.Start(dr.Next, batch, nil)
+	defer msgs.Close()
 
 	var fm decode.Formatter
 	switch o.format {
@@ -145,15 +161,18 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return exitCode{2, fmt.Errorf("decode: unknown format %q (text, json or xml)", o.format)}
 	}
 
-	prog := newProgress(stderr, stdout, size, cr.InputOffset)
+	prog := newProgress(stderr, stdout, size, src.offset.Load)
 	defer prog.stop()
 	var readErr error
 	for {
 		if ctx.Err() != nil {
-			readErr = ctx.Err()
-			break
+			// The decoding goroutine may still be busy: its counts are not final.
+			fm.Close()
+			prog.stop()
+			fmt.Fprintf(stderr, "pcmk-trace: %s: interrupted after %d messages\n", name, prog.n)
+			return exitCode{1, nil}
 		}
-		m, err := dr.Next()
+		m, err := msgs.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -170,7 +189,8 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	prog.stop()
-	st := dr.Stats()
+	st := dr.Stats() // final: the decoding goroutine returned its last error
+
 	if readErr != nil {
 		if errors.Is(readErr, capfile.ErrTruncated) {
 			fmt.Fprintf(stderr, "pcmk-trace: %s: %v (was the recorder killed?); the messages before it are shown\n", name, readErr)
@@ -191,6 +211,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // peekedSource is the capture's record stream with the first record readable in advance.
 type peekedSource struct {
 	r      *capfile.Reader
+	offset atomic.Int64 // input read so far, for the progress line in another goroutine
 	head   *capfile.Record
 	err    error
 	peeked bool
@@ -212,7 +233,9 @@ func (s *peekedSource) Next() (*capfile.Record, error) {
 		s.head, s.err = nil, nil
 		return rec, err
 	}
-	return s.r.Next()
+	rec, err := s.r.Next()
+	s.offset.Store(s.r.InputOffset())
+	return rec, err
 }
 
 // parseWhen reads an RFC 3339 time or "+DURATION" (relative to the first message).

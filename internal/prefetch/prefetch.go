@@ -1,0 +1,95 @@
+// Package prefetch runs one stage of a pipeline (reading a capture, decoding
+// it) in a goroutine of its own, ahead of the stage that consumes it, so that
+// the stages share the machine's cores instead of taking turns on one.
+package prefetch
+
+import (
+	"errors"
+	"sync"
+)
+
+// A Stream calls a next function in its own goroutine and hands its results
+// over, in order, in batches: one channel operation per batch keeps the
+// hand-over cheap. A batch of 1 suits a live input, where a result must not
+// wait for the next one to arrive.
+//
+// A Stream is not safe for concurrent use. Close stops it early.
+type Stream[T any] struct {
+	out  chan []result[T]
+	done chan struct{}
+	once sync.Once
+	cur  []result[T]
+	pos  int
+	last error
+}
+
+type result[T any] struct {
+	v   T
+	err error
+}
+
+// Start calls next ahead of the caller until it returns an error that goes
+// on is nil or says false for: that error ends the stream and is returned by
+// every later Next. (goesOn lets a source report a damaged record and carry
+// on with the next one.)
+func Start[T any](next func() (T, error), batch int, goesOn func(error) bool) *Stream[T] {
+	s := &Stream[T]{out: make(chan []result[T], 4), done: make(chan struct{})}
+	go s.run(next, max(batch, 1), goesOn)
+	return s
+}
+
+func (s *Stream[T]) run(next func() (T, error), batch int, goesOn func(error) bool) {
+	defer close(s.out)
+	for {
+		b := make([]result[T], 0, batch)
+		end := false
+		for len(b) < batch && !end {
+			v, err := next()
+			b = append(b, result[T]{v, err})
+			end = err != nil && (goesOn == nil || !goesOn(err))
+		}
+		select {
+		case s.out <- b:
+		case <-s.done:
+			return
+		}
+		if end {
+			return
+		}
+	}
+}
+
+// Next returns the next result of the next function. After the final error
+// it returns that error again.
+func (s *Stream[T]) Next() (T, error) {
+	for s.pos == len(s.cur) {
+		var b []result[T]
+		ok := false
+		select {
+		case b, ok = <-s.out:
+		case <-s.done:
+		}
+		if !ok {
+			if s.last == nil {
+				s.last = errClosed
+			}
+			var zero T
+			return zero, s.last
+		}
+		s.cur, s.pos = b, 0
+	}
+	r := s.cur[s.pos]
+	s.cur[s.pos] = result[T]{}
+	s.pos++
+	s.last = r.err
+	return r.v, r.err
+}
+
+// Close stops the stream. It does not wait: the goroutine may be blocked in
+// the next function (reading a pipe), and it ends as soon as that returns.
+// Next returns an error after Close.
+func (s *Stream[T]) Close() {
+	s.once.Do(func() { close(s.done) })
+}
+
+var errClosed = errors.New("prefetch: stream closed")

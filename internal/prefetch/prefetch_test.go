@@ -1,0 +1,97 @@
+package prefetch
+
+import (
+	"errors"
+	"io"
+	"testing"
+	"time"
+)
+
+var errDamaged = errors.New("damaged")
+
+// counter yields 1..n, a damaged item every 7th call, then io.EOF.
+func counter(n int) func() (int, error) {
+	i := 0
+	return func() (int, error) {
+		i++
+		switch {
+		case i > n:
+			return 0, io.EOF
+		case i%7 == 0:
+			return 0, errDamaged
+		}
+		return i, nil
+	}
+}
+
+func TestOrderAndFinalError(t *testing.T) {
+	for _, batch := range []int{0, 1, 3, 64} {
+		s := Start(counter(100), batch, func(err error) bool { return errors.Is(err, errDamaged) })
+		want := 1
+		damaged := 0
+		for {
+			v, err := s.Next()
+			if err == io.EOF {
+				break
+			}
+			if errors.Is(err, errDamaged) {
+				if want%7 != 0 {
+					t.Fatalf("batch %d: damaged item at %d", batch, want)
+				}
+				damaged++
+				want++
+				continue
+			}
+			if err != nil || v != want {
+				t.Fatalf("batch %d: got %d, %v; want %d", batch, v, err, want)
+			}
+			want++
+		}
+		if want != 101 || damaged != 14 {
+			t.Fatalf("batch %d: ended at %d with %d damaged", batch, want, damaged)
+		}
+		for range 3 {
+			if _, err := s.Next(); err != io.EOF {
+				t.Fatalf("batch %d: after the end: %v", batch, err)
+			}
+		}
+		s.Close()
+	}
+}
+
+func TestStopsAtFirstErrorWithoutGoesOn(t *testing.T) {
+	s := Start(counter(100), 4, nil)
+	for i := 1; i <= 6; i++ {
+		if v, err := s.Next(); err != nil || v != i {
+			t.Fatalf("item %d: %d, %v", i, v, err)
+		}
+	}
+	if _, err := s.Next(); !errors.Is(err, errDamaged) {
+		t.Fatalf("want the damaged error, got %v", err)
+	}
+	if _, err := s.Next(); !errors.Is(err, errDamaged) {
+		t.Fatalf("want the damaged error again, got %v", err)
+	}
+}
+
+// A stage blocked in its next function (a pipe with no writer) must not
+// block Close, nor a Next after it.
+func TestCloseWhileBlocked(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	s := Start(func() (int, error) { <-block; return 0, nil }, 1, nil)
+	done := make(chan error)
+	go func() {
+		s.Close()
+		_, err := s.Next()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Next after Close returned no error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close or Next hung on a blocked stage")
+	}
+}
