@@ -51,6 +51,11 @@ type Config struct {
 
 	// NoSocket leaves out the socket transport (its syscall tracepoints).
 	NoSocket bool
+
+	// EmptyPrograms attaches every hook as usual but with programs that do
+	// nothing, so nothing is recorded: what the hooks alone cost, the floor
+	// against which benchmarks weigh the recorder's own work.
+	EmptyPrograms bool
 }
 
 // Library is a libqb shared object Open found, and whether it is probed.

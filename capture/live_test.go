@@ -502,3 +502,29 @@ func canonicalXML(b []byte) (string, error) {
 		}
 	}
 }
+
+// The benchmark floor: EmptyPrograms attaches exactly the hooks a normal
+// Open attaches, and its programs do nothing (no record, no counter).
+func TestCaptureEmptyPrograms(t *testing.T) {
+	requireRoot(t)
+	bin := buildQBPair(t)
+	service := fmt.Sprintf("pt%d-empty", os.Getpid())
+	for _, noSocket := range []bool{false, true} {
+		full := openTracer(t, Config{NoSocket: noSocket})
+		links := len(full.links)
+		full.Close()
+
+		tr := openTracer(t, Config{NoSocket: noSocket, EmptyPrograms: true})
+		if len(tr.links) != links || links == 0 {
+			t.Errorf("NoSocket %v: %d hooks with empty programs, %d with the recorder's", noSocket, len(tr.links), links)
+		}
+		runPair(t, bin, service, "shm", 1<<20, []int{100, 2000})
+		if recs := collect(t, tr, 300*time.Millisecond); len(recs) != 0 {
+			t.Errorf("NoSocket %v: empty programs recorded %d records", noSocket, len(recs))
+		}
+		if st := tr.Stats(); st.CommitHits != 0 || st.Messages != 0 {
+			t.Errorf("NoSocket %v: empty programs counted %+v", noSocket, st)
+		}
+		tr.Close()
+	}
+}

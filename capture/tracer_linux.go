@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
@@ -197,6 +198,11 @@ func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
 	}
 	for _, p := range drop {
 		delete(spec.Programs, p)
+	}
+	if cfg.EmptyPrograms {
+		for _, p := range spec.Programs {
+			p.Instructions = asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}
+		}
 	}
 	return nil
 }

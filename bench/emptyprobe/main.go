@@ -1,10 +1,13 @@
 //go:build linux
 
-// Command emptyprobe attaches an empty BPF program to the hook pcmk-trace record uses for
-// shared-memory messages (qb_rb_chunk_commit of the given libqb files) and holds it until
-// SIGINT or SIGTERM: the cost of the uprobe trap alone, the floor of any uprobe recorder.
+// Command emptyprobe attaches every hook pcmk-trace record attaches (the uprobes on libqb, the
+// socket transport's syscall tracepoints, the process tracepoints), found and attached by the
+// recorder's own code, but with BPF programs that do nothing, and holds them until SIGINT or
+// SIGTERM: what the hooks alone cost, the floor of any recorder on them.
 //
-//	emptyprobe [-ready FILE] LIBQB...
+//	emptyprobe [-ready FILE] [-no-socket] [LIBQB...]
+//
+// Without LIBQB it probes every libqb that record would find.
 package main
 
 import (
@@ -14,50 +17,25 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/link"
+	"github.com/pcmk-trace/pcmk-trace/capture"
 )
 
 func main() {
 	ready := flag.String("ready", "", "create `FILE` once attached")
+	noSocket := flag.Bool("no-socket", false, "leave out the socket transport's tracepoints, as record --no-socket does")
 	flag.Parse()
-	if err := run(*ready, flag.Args()); err != nil {
+	if err := run(*ready, *noSocket, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "emptyprobe:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ready string, libs []string) error {
-	if len(libs) == 0 {
-		return fmt.Errorf("name at least one libqb file")
-	}
-	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type:         ebpf.Kprobe,
-		License:      "GPL",
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
-	})
+func run(ready string, noSocket bool, libs []string) error {
+	t, err := capture.Open(capture.Config{LibQB: libs, NoSocket: noSocket, EmptyPrograms: true})
 	if err != nil {
-		return fmt.Errorf("load: %w", err)
+		return err
 	}
-	defer prog.Close()
-	var links []link.Link
-	defer func() {
-		for _, l := range links {
-			l.Close()
-		}
-	}()
-	for _, lib := range libs {
-		ex, err := link.OpenExecutable(lib)
-		if err != nil {
-			return err
-		}
-		l, err := ex.Uprobe("qb_rb_chunk_commit", prog, nil)
-		if err != nil {
-			return fmt.Errorf("attach %s: %w", lib, err)
-		}
-		links = append(links, l)
-	}
+	defer t.Close()
 	if ready != "" {
 		if err := os.WriteFile(ready, nil, 0o644); err != nil {
 			return err
@@ -66,5 +44,8 @@ func run(ready string, libs []string) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
+	if n := t.Stats().Messages; n != 0 {
+		return fmt.Errorf("empty programs recorded %d messages", n)
+	}
 	return nil
 }
