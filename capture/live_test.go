@@ -528,3 +528,54 @@ func TestCaptureEmptyPrograms(t *testing.T) {
 		tr.Close()
 	}
 }
+
+// A recorder that hands every record back with Recycle gets the same
+// messages, each whole and exact, while their memory is reused.
+func TestCaptureRecycle(t *testing.T) {
+	requireRoot(t)
+	bin := buildQBPair(t)
+	service := fmt.Sprintf("pt%d-recycle", os.Getpid())
+	sizes := []int{3000, 100, 2000, 24, 70000, 100, 5000, 300}
+	tr := openTracer(t, Config{Services: []string{service}})
+	runPair(t, bin, service, "shm", 1<<20, sizes)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	seen := map[byte]int{}
+	var reused int
+	addrs := map[*capfile.Record]bool{}
+	for {
+		r, err := tr.Read(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Kind != capfile.KindMessage {
+			continue
+		}
+		if addrs[r] {
+			reused++
+		}
+		addrs[r] = true
+		ch := byte('q')
+		switch r.Channel {
+		case capfile.ChannelResponse:
+			ch = 'r'
+		case capfile.ChannelEvent:
+			ch = 'e'
+		}
+		id := binary.LittleEndian.Uint32(r.Data)
+		if want := expected(ch, id, int(r.OrigLen)); !bytes.Equal(r.Data, want) {
+			t.Errorf("%c message %d (%d bytes) differs from what was sent", ch, id, len(r.Data))
+		}
+		seen[ch]++
+		tr.Recycle(r)
+	}
+	if seen['q'] != len(sizes) || seen['r'] != len(sizes) || seen['e'] != len(sizes) {
+		t.Errorf("messages per channel %v, want %d each", seen, len(sizes))
+	}
+	if reused == 0 {
+		t.Error("no record was reused")
+	}
+}

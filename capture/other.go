@@ -23,5 +23,8 @@ func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) { return nil
 // Stats returns zero counters.
 func (t *Tracer) Stats() Stats { return Stats{} }
 
+// Recycle is a no-op where recording is not supported.
+func (t *Tracer) Recycle(rec *capfile.Record) {}
+
 // Close does nothing.
 func (t *Tracer) Close() error { return nil }

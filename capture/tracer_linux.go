@@ -56,6 +56,7 @@ type Tracer struct {
 	strs       interner
 	partial    map[uint64]*partialMsg
 	queue      []*capfile.Record
+	spare      []*capfile.Record // handed back by Recycle, reused by newRecord
 	seq        uint64
 	lastPoll   time.Time
 	reported   [numCounters]uint64 // loss counters already turned into records
@@ -597,7 +598,17 @@ func (t *Tracer) piece(raw []byte) *capfile.Record {
 }
 
 func (t *Tracer) newRecord(h *ipcIpcHdr) *capfile.Record {
-	rec := &capfile.Record{
+	rec := new(capfile.Record)
+	var data []byte
+	if n := len(t.spare); n > 0 && cap(t.spare[n-1].Data) >= int(h.CapLen) {
+		rec = t.spare[n-1]
+		data = rec.Data[:h.CapLen]
+		t.spare[n-1] = nil
+		t.spare = t.spare[:n-1]
+	} else if h.CapLen > 0 {
+		data = make([]byte, h.CapLen)
+	}
+	*rec = capfile.Record{
 		Kind:       capfile.Kind(h.Kind),
 		Time:       time.Unix(0, int64(h.Ktime)+t.wallOff),
 		Channel:    capfile.Channel(h.Channel),
@@ -617,11 +628,26 @@ func (t *Tracer) newRecord(h *ipcIpcHdr) *capfile.Record {
 		Conn:       t.strs.get(h.Conn[:]),
 	}
 	rec.ServerPID, rec.ClientPID = connPIDs(rec.Conn)
-	if h.CapLen > 0 {
-		rec.Data = make([]byte, h.CapLen)
-	}
+	rec.Data = data
 	return rec
 }
+
+// Recycle hands back a record Read returned and the caller no longer uses,
+// nor anything pointing into its Data: the next messages reuse its memory,
+// so a recorder that writes each record out allocates little per message
+// (and the garbage collector stays off the CPUs the cluster needs).
+func (t *Tracer) Recycle(rec *capfile.Record) {
+	if rec == nil || cap(rec.Data) == 0 || cap(rec.Data) > maxSpareData || len(t.spare) >= maxSpare {
+		return
+	}
+	t.spare = append(t.spare, rec)
+}
+
+// maxSpare and maxSpareData bound the memory Recycle keeps.
+const (
+	maxSpare     = 64
+	maxSpareData = 64 << 10
+)
 
 // connPIDs returns the server and client pids of a connection key,
 // "qb-<srvpid>-<clipid>-<fd>-<rand6>", as the server's pid namespace sees them.

@@ -204,6 +204,7 @@ func (r *recorder) loop(ctx context.Context, stop context.CancelFunc) error {
 			return err
 		}
 		if r.o.count > 0 && r.messages >= r.o.count && rec.Kind != capfile.KindLoss {
+			r.t.Recycle(rec)
 			continue // draining after --count: only losses still count
 		}
 		if rec.Kind == capfile.KindMessage {
@@ -231,6 +232,7 @@ func (r *recorder) loop(ctx context.Context, stop context.CancelFunc) error {
 		if r.o.count > 0 && r.messages >= r.o.count && rec.Kind == capfile.KindMessage {
 			stop()
 		}
+		r.t.Recycle(rec) // written out: its memory serves the next message
 	}
 }
 
