@@ -15,19 +15,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 )
 
 // BenchmarkExchange measures one libqb exchange (request, response, event:
 // three messages of 512 bytes) between the qbpair processes: without probes
-// ("none"), with an empty uprobe on qb_rb_chunk_commit (the floor any uprobe
-// capture pays), recording without the socket-transport tracepoints, without
-// anyone reading the ring buffer, and recording as the CLI does. ns/exchange
-// is per exchange; "record" also reports probe hits per message and the
-// reader's CPU time per message.
+// ("none"), with the recorder's hooks running empty programs ("floor", with
+// and without the socket-transport tracepoints), recording without the
+// socket-transport tracepoints, without anyone reading the ring buffer, and
+// recording as the CLI does. ns/exchange is per exchange; "record" also
+// reports probe hits per message and the reader's CPU time per message.
 //
 //	go test -exec sudo -run '^$' -bench Exchange ./capture/
 func BenchmarkExchange(b *testing.B) {
@@ -39,10 +36,17 @@ func BenchmarkExchange(b *testing.B) {
 		b.Run(transport+"/none", func(b *testing.B) {
 			benchPair(b, bin, transport)
 		})
-		if transport == "shm" {
-			b.Run(transport+"/empty-uprobe", func(b *testing.B) {
-				l := emptyCommitProbe(b)
-				defer l.Close()
+		for _, noSocket := range []bool{false, true} {
+			name := transport + "/floor"
+			if noSocket {
+				name += "-nosocket"
+			}
+			b.Run(name, func(b *testing.B) {
+				tr, err := Open(Config{NoSocket: noSocket, EmptyPrograms: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer tr.Close()
 				benchPair(b, bin, transport)
 			})
 		}
@@ -131,35 +135,6 @@ func benchPair(b *testing.B, bin, transport string) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(ns, "ns/exchange")
-}
-
-// emptyCommitProbe attaches a program that does nothing to qb_rb_chunk_commit.
-func emptyCommitProbe(b *testing.B) link.Link {
-	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type:         ebpf.Kprobe,
-		License:      "GPL",
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { prog.Close() })
-	for _, l := range findLibraries(nil) {
-		if l.Err != nil {
-			continue
-		}
-		ex, err := link.OpenExecutable(l.Path)
-		if err != nil {
-			continue
-		}
-		up, err := ex.Uprobe("qb_rb_chunk_commit", prog, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return up
-	}
-	b.Fatal("no libqb")
-	return nil
 }
 
 func buildQBPairB(b *testing.B) string {
