@@ -42,13 +42,17 @@ type connPairs struct {
 // are given up as unanswered, so memory stays bounded.
 type pairer struct {
 	conns   map[connKey]*connPairs
-	order   []*pending // every waiting request, oldest first
+	idle    []*connPairs // emptied, kept for the next connection: a synchronous client empties its own at every reply
+	order   []*pending   // every waiting request, oldest first
 	head    int
 	live    int
 	max     int
 	timeout time.Duration
 	stats   *Stats
 }
+
+// maxIdleConns bounds the emptied connPairs kept for reuse.
+const maxIdleConns = 64
 
 func newPairer(max int, timeout time.Duration, stats *Stats) *pairer {
 	return &pairer{conns: make(map[connKey]*connPairs), max: max, timeout: timeout, stats: stats}
@@ -260,7 +264,14 @@ func (pr *pairer) answer(m *Message, p *pending, by string) {
 func (pr *pairer) conn(key connKey, create bool) *connPairs {
 	cp := pr.conns[key]
 	if cp == nil && create {
-		cp = &connPairs{key: key, byQBID: make(map[int32]*pending), byKey: make(map[string]*pending)}
+		if n := len(pr.idle); n > 0 {
+			cp = pr.idle[n-1]
+			pr.idle[n-1] = nil
+			pr.idle = pr.idle[:n-1]
+			cp.key = key
+		} else {
+			cp = &connPairs{key: key, byQBID: make(map[int32]*pending), byKey: make(map[string]*pending)}
+		}
 		pr.conns[key] = cp
 	}
 	return cp
@@ -301,6 +312,11 @@ func (pr *pairer) finish(p *pending) {
 	pr.live--
 	if cp.live == 0 && pr.conns[cp.key] == cp {
 		delete(pr.conns, cp.key)
+		if len(pr.idle) < maxIdleConns && len(cp.byQBID) == 0 && len(cp.byKey) == 0 {
+			clear(cp.list)
+			cp.list = cp.list[:0]
+			pr.idle = append(pr.idle, cp)
+		}
 	}
 }
 

@@ -82,6 +82,7 @@ type Reader struct {
 	dialects map[string]Dialect
 	scan     xmlScanner
 	inflate  inflater
+	names    interner
 	stats    Stats
 }
 

@@ -201,7 +201,7 @@ func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bo
 	xerr := r.scan.scan(text)
 	if r.scan.root != nil {
 		// what could be read, even from a truncated or broken start tag
-		m.setXMLFields(r.scan.root, r.scan.attrs)
+		m.setXMLFields(r.scan.root, r.scan.attrs, &r.names)
 	}
 	if truncated {
 		return nil

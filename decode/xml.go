@@ -56,22 +56,46 @@ func unescape(v []byte) string {
 	return string(out)
 }
 
+// An interner hands out one string per distinct value of the fields that
+// take few values (element names, message types, daemon names, operations),
+// so that a message does not allocate each of them anew. A nil *interner
+// allocates.
+type interner map[string]string
+
+// maxInterned bounds an interner; a full one starts over.
+const maxInterned = 4096
+
+func (in *interner) get(b []byte) string {
+	if in == nil || len(b) > 64 || bytes.IndexByte(b, '&') >= 0 {
+		return unescape(b)
+	}
+	if s, ok := (*in)[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	if *in == nil || len(*in) >= maxInterned {
+		*in = interner{}
+	}
+	s := string(b)
+	(*in)[s] = s
+	return s
+}
+
 // setXMLFields fills the message's XML-derived fields from the root
-// element (protocol.md 8.1).
-func (m *Message) setXMLFields(root []byte, attrs []xmlAttr) {
-	m.Root = string(root)
+// element (protocol.md 8.1), taking the few-valued ones from in.
+func (m *Message) setXMLFields(root []byte, attrs []xmlAttr, in *interner) {
+	m.Root = in.get(root)
 	var op, opPrio, clientID, async, rc, lrmdExecRC, status, origin, function string
 	prio := 99
 	for _, a := range attrs {
 		switch string(a.name) {
 		case "t":
-			m.T = unescape(a.value)
+			m.T = in.get(a.value)
 		case "subt":
-			m.Subt = unescape(a.value)
+			m.Subt = in.get(a.value)
 		case "crm_sys_from":
-			m.SysFrom = unescape(a.value)
+			m.SysFrom = in.get(a.value)
 		case "crm_sys_to":
-			m.SysTo = unescape(a.value)
+			m.SysTo = in.get(a.value)
 		case "crm_host_to":
 			m.HostTo = unescape(a.value)
 		case "src":
@@ -85,7 +109,7 @@ func (m *Message) setXMLFields(root []byte, attrs []xmlAttr) {
 		case "cib_async_id", "st_async_id", "lrmd_async_id":
 			async = unescape(a.value)
 		case "cib_rc", "st_rc", "lrmd_rc", "rc":
-			rc = unescape(a.value)
+			rc = in.get(a.value)
 		case "lrmd_exec_rc":
 			lrmdExecRC = unescape(a.value)
 		case "status":
@@ -96,7 +120,7 @@ func (m *Message) setXMLFields(root []byte, attrs []xmlAttr) {
 			function = unescape(a.value)
 		default:
 			if p := opAttrPriority(a.name); p < prio {
-				prio, opPrio = p, unescape(a.value)
+				prio, opPrio = p, in.get(a.value)
 			}
 		}
 	}
