@@ -135,13 +135,20 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if size > 0 {
 		batch = 64
 	}
-	recs := prefetch.Start(src.Next, batch, func(err error) bool {
-		var fe *capfile.FormatError
-		return errors.As(err, &fe) // one damaged packet: the reader goes on
+	recs := prefetch.Start(src.Next, prefetch.Options[*capfile.Record]{
+		Batch: batch, Bytes: prefetchBytes,
+		Size: func(r *capfile.Record) int { return len(r.Data) },
+		GoesOn: func(err error) bool {
+			var fe *capfile.FormatError
+			return errors.As(err, &fe) // one damaged packet: the reader goes on
+		},
 	})
 	defer recs.Close()
 	dr := decode.NewReader(recs, opts)
-	msgs := prefetch.Start(dr.Next, batch, nil)
+	msgs := prefetch.Start(dr.Next, prefetch.Options[*decode.Message]{
+		Batch: batch, Bytes: prefetchBytes,
+		Size: func(m *decode.Message) int { return len(m.XML) },
+	})
 	defer msgs.Close()
 
 	var fm decode.Formatter
@@ -207,6 +214,10 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return nil
 }
+
+// prefetchBytes bounds each batch between the decode command's stages, so the
+// memory ahead of the output stays a few MB even for captures of 5 MB messages.
+const prefetchBytes = 1 << 20
 
 // peekedSource is the capture's record stream with the first record readable in advance.
 type peekedSource struct {

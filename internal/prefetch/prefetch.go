@@ -28,25 +28,46 @@ type result[T any] struct {
 	err error
 }
 
-// Start calls next ahead of the caller until it returns an error that goes
-// on is nil or says false for: that error ends the stream and is returned by
-// every later Next. (goesOn lets a source report a damaged record and carry
-// on with the next one.)
-func Start[T any](next func() (T, error), batch int, goesOn func(error) bool) *Stream[T] {
-	s := &Stream[T]{out: make(chan []result[T], 4), done: make(chan struct{})}
-	go s.run(next, max(batch, 1), goesOn)
+// Options say how a Stream batches and when it stops.
+type Options[T any] struct {
+	// Batch is the most results handed over at once; 0 means 1.
+	Batch int
+	// Bytes ends a batch early once the Size of its results reaches it,
+	// so the memory held ahead stays bounded (about queued+2 batches of
+	// Bytes, plus the largest result) whatever the results' sizes.
+	Bytes int
+	Size  func(T) int
+	// GoesOn says whether the stream carries on after an error next
+	// returned (a damaged record in a capture); nil: every error ends it.
+	GoesOn func(error) bool
+}
+
+// queued is how many batches may wait for the consumer.
+const queued = 4
+
+// Start calls next ahead of the caller until it returns an error that ends
+// the stream (see Options.GoesOn); that error is returned by every later
+// Next.
+func Start[T any](next func() (T, error), o Options[T]) *Stream[T] {
+	s := &Stream[T]{out: make(chan []result[T], queued), done: make(chan struct{})}
+	o.Batch = max(o.Batch, 1)
+	go s.run(next, o)
 	return s
 }
 
-func (s *Stream[T]) run(next func() (T, error), batch int, goesOn func(error) bool) {
+func (s *Stream[T]) run(next func() (T, error), o Options[T]) {
 	defer close(s.out)
 	for {
-		b := make([]result[T], 0, batch)
+		b := make([]result[T], 0, o.Batch)
 		end := false
-		for len(b) < batch && !end {
+		bytes := 0
+		for len(b) < o.Batch && !end && (o.Bytes == 0 || bytes < o.Bytes) {
 			v, err := next()
 			b = append(b, result[T]{v, err})
-			end = err != nil && (goesOn == nil || !goesOn(err))
+			end = err != nil && (o.GoesOn == nil || !o.GoesOn(err))
+			if o.Size != nil && err == nil {
+				bytes += o.Size(v)
+			}
 		}
 		select {
 		case s.out <- b:

@@ -3,6 +3,7 @@ package prefetch
 import (
 	"errors"
 	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -26,7 +27,7 @@ func counter(n int) func() (int, error) {
 
 func TestOrderAndFinalError(t *testing.T) {
 	for _, batch := range []int{0, 1, 3, 64} {
-		s := Start(counter(100), batch, func(err error) bool { return errors.Is(err, errDamaged) })
+		s := Start(counter(100), Options[int]{Batch: batch, GoesOn: func(err error) bool { return errors.Is(err, errDamaged) }})
 		want := 1
 		damaged := 0
 		for {
@@ -60,7 +61,7 @@ func TestOrderAndFinalError(t *testing.T) {
 }
 
 func TestStopsAtFirstErrorWithoutGoesOn(t *testing.T) {
-	s := Start(counter(100), 4, nil)
+	s := Start(counter(100), Options[int]{Batch: 4})
 	for i := 1; i <= 6; i++ {
 		if v, err := s.Next(); err != nil || v != i {
 			t.Fatalf("item %d: %d, %v", i, v, err)
@@ -79,7 +80,7 @@ func TestStopsAtFirstErrorWithoutGoesOn(t *testing.T) {
 func TestCloseWhileBlocked(t *testing.T) {
 	block := make(chan struct{})
 	defer close(block)
-	s := Start(func() (int, error) { <-block; return 0, nil }, 1, nil)
+	s := Start(func() (int, error) { <-block; return 0, nil }, Options[int]{})
 	done := make(chan error)
 	go func() {
 		s.Close()
@@ -93,5 +94,25 @@ func TestCloseWhileBlocked(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close or Next hung on a blocked stage")
+	}
+}
+
+// Large results end a batch early: the memory held ahead stays bounded by
+// Bytes, not by Batch times the largest result.
+func TestBytesBoundHeldAhead(t *testing.T) {
+	var produced atomic.Int64
+	next := func() (int, error) {
+		produced.Add(1)
+		return 1000, nil // each result "weighs" 1000 bytes
+	}
+	s := Start(next, Options[int]{Batch: 64, Bytes: 4000, Size: func(v int) int { return v }})
+	defer s.Close()
+	if _, err := s.Next(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let the producer fill what it may
+	// Batches of 4 results: queued batches waiting, one being built, one taken.
+	if n, limit := produced.Load(), int64(queued+2)*4; n > limit {
+		t.Fatalf("%d results produced ahead, want at most %d", n, limit)
 	}
 }
