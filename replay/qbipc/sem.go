@@ -97,9 +97,12 @@ func (s sem) wait(timeout time.Duration) bool {
 	s.yield(now)
 	d := atomic.AddUint64(s.data, semWaiterOne)
 	deadline := now.Add(timeout)
-	for {
+	for first := true; ; first = false {
 		if uint32(d) == 0 {
-			left := time.Until(deadline)
+			if !first {
+				now = time.Now()
+			}
+			left := deadline.Sub(now)
 			if left <= 0 {
 				atomic.AddUint64(s.data, ^uint64(semWaiterOne-1))
 				return false
