@@ -85,6 +85,8 @@ type Client struct {
 	evStarted            atomic.Bool
 	nextID               atomic.Int32
 	respAsm, evAsm       Assembler
+	sendHdr              [RequestHeaderSize]byte // Send's copy of the header, under sendMu
+	reqBuf               []byte                  // Request's message buffer, under recvMu
 }
 
 // transport is what differs between shared memory and sockets.
@@ -242,16 +244,16 @@ func (c *Client) Send(ctx context.Context, msg []byte) error {
 	if len(msg) > c.maxMsgSize {
 		return fmt.Errorf("send: %d-byte message, maximum %d: %w", len(msg), c.maxMsgSize, ErrMsgSize)
 	}
-	var hdr [RequestHeaderSize]byte
-	copy(hdr[:], msg)
-	binary.LittleEndian.PutUint32(hdr[8:], uint32(len(msg)))
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
+	hdr := c.sendHdr[:]
+	copy(hdr, msg)
+	binary.LittleEndian.PutUint32(hdr[8:], uint32(len(msg)))
 	if !c.enter() {
 		return ErrClosed
 	}
 	defer c.mu.RUnlock()
-	if err := c.t.send(ctx, hdr[:], msg[RequestHeaderSize:]); err != nil {
+	if err := c.t.send(ctx, hdr, msg[RequestHeaderSize:]); err != nil {
 		return c.wrap("send", err)
 	}
 	return nil

@@ -12,10 +12,12 @@ import (
 type shm struct {
 	c             *Client
 	req, resp, ev *ring
+	wdl, rdl      *deadline // the setup socket's write (send) and read (recvEvent) side
+	wakeByte      [1]byte   // send's wake-up byte, under Client.sendMu
 }
 
 func newSHM(c *Client, r setupResponse) (*shm, error) {
-	t := &shm{c: c}
+	t := &shm{c: c, wdl: newDeadline(c.setup.SetWriteDeadline), rdl: newDeadline(c.setup.SetReadDeadline)}
 	var err error
 	for _, ch := range []struct {
 		ring **ring
@@ -44,8 +46,9 @@ func (t *shm) send(ctx context.Context, hdr, body []byte) error {
 		return err
 	}
 	// The byte's value means nothing; libqb sends the low byte of the length.
-	defer watchContext(ctx, t.c.setup.SetWriteDeadline)()
-	if _, err := t.c.setup.Write([]byte{byte(len(hdr) + len(body))}); err != nil {
+	defer t.wdl.watch(ctx)()
+	t.wakeByte[0] = byte(len(hdr) + len(body))
+	if _, err := t.c.setup.Write(t.wakeByte[:]); err != nil {
 		return fmt.Errorf("send wake-up: %w", ctxErr(ctx, err))
 	}
 	return nil
@@ -91,7 +94,7 @@ func (t *shm) recv(ctx context.Context) ([]byte, error) {
 // then consumes the byte, in libqb's order (the server posts the semaphore before it
 // sends the byte, and a failed read leaves the byte for the next call).
 func (t *shm) recvEvent(ctx context.Context) ([]byte, error) {
-	defer watchContext(ctx, t.c.setup.SetReadDeadline)()
+	defer t.rdl.watch(ctx)()
 	var one [1]byte
 	for {
 		var n int
