@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -166,13 +167,10 @@ func (e *Encoder) Encode(id int32, xml string, flags Flags) ([][]byte, error) {
 }
 
 func (e *Encoder) encodeA(id int32, xml string, flags Flags) ([][]byte, error) {
-	text := len(xml) + 1
-	if e.MaxSize <= 0 || HeaderSize+text < e.MaxSize {
-		msg := make([]byte, HeaderSize+text)
-		putHeaderA(msg, id, flags, uint32(text), 0)
-		copy(msg[HeaderSize:], xml)
+	if msg, ok := e.appendOne(nil, id, xml, flags); ok {
 		return [][]byte{msg}, nil
 	}
+	text := len(xml) + 1
 	if e.Compress == nil {
 		return nil, fmt.Errorf("encode %d-byte message for a %d-byte connection: %w", HeaderSize+text, e.MaxSize, ErrCompression)
 	}
@@ -189,6 +187,31 @@ func (e *Encoder) encodeA(id int32, xml string, flags Flags) ([][]byte, error) {
 	return [][]byte{msg}, nil
 }
 
+// appendOne appends to dst the message that carries xml when one message does it as
+// plain text, in either dialect, and reports whether it did; a message that must be
+// compressed or split is left to Encode. Request uses it to reuse its buffer.
+func (e *Encoder) appendOne(dst []byte, id int32, xml string, flags Flags) ([]byte, bool) {
+	text := len(xml) + 1
+	switch {
+	case e.Dialect == DialectA && (e.MaxSize <= 0 || HeaderSize+text < e.MaxSize):
+	case e.Dialect == DialectB && HeaderSize+text < PartBufferSize:
+	default:
+		return dst, false
+	}
+	n := len(dst)
+	dst = slices.Grow(dst, HeaderSize+text)
+	dst = append(dst, make([]byte, HeaderSize)...)
+	dst = append(dst, xml...)
+	dst = append(dst, 0)
+	msg := dst[n:]
+	if e.Dialect == DialectA {
+		putHeaderA(msg, id, flags, uint32(text), 0)
+	} else {
+		putHeaderB(msg, id, flags, uint32(text), 0)
+	}
+	return dst, true
+}
+
 func putHeaderA(msg []byte, id int32, flags Flags, su, sc uint32) {
 	le := binary.LittleEndian
 	le.PutUint32(msg[0:], uint32(id))
@@ -197,6 +220,17 @@ func putHeaderA(msg []byte, id int32, flags Flags, su, sc uint32) {
 	le.PutUint32(msg[28:], sc)
 	le.PutUint32(msg[32:], uint32(flags))
 	msg[36] = envelopeVersion
+}
+
+// putHeaderB writes a dialect-B envelope at the start of msg, whose zero bytes stay zero.
+func putHeaderB(msg []byte, id int32, flags Flags, partSize uint32, partID uint16) {
+	le := binary.LittleEndian
+	le.PutUint32(msg[0:], uint32(id))
+	le.PutUint32(msg[8:], uint32(len(msg)))
+	le.PutUint32(msg[24:], partSize)
+	le.PutUint32(msg[28:], uint32(flags))
+	msg[32] = envelopeVersion
+	le.PutUint16(msg[34:], partID)
 }
 
 // encodeB splits xml as pcmk__ipc_prepare_iov does: parts of MaxPartText characters
@@ -216,13 +250,7 @@ func encodeB(id int32, xml string, flags Flags) [][]byte {
 			f |= FlagMultipart | FlagMultipartEnd
 		}
 		msg := make([]byte, HeaderSize+n+1)
-		le := binary.LittleEndian
-		le.PutUint32(msg[0:], uint32(id))
-		le.PutUint32(msg[8:], uint32(len(msg)))
-		le.PutUint32(msg[24:], uint32(n+1))
-		le.PutUint32(msg[28:], uint32(f))
-		msg[32] = envelopeVersion
-		le.PutUint16(msg[34:], uint16(index))
+		putHeaderB(msg, id, f, uint32(n+1), uint16(index))
 		copy(msg[HeaderSize:], xml[off:off+n])
 		parts = append(parts, msg)
 		off += n

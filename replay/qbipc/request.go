@@ -18,16 +18,24 @@ func (c *Client) Request(ctx context.Context, xml string, flags Flags) (*Message
 	}
 	id := c.NextID()
 	enc := Encoder{Dialect: c.opts.Dialect, MaxSize: c.maxMsgSize, Compress: c.opts.Compress}
-	msgs, err := enc.Encode(id, xml, flags)
-	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", c.service, err)
-	}
-	// The response lock is taken before sending, so no other Recv takes the reply.
+	// The response lock is taken before sending, so no other Recv takes the reply. It
+	// also guards reqBuf, which carries the message when one plain message does.
 	c.recvMu.Lock()
 	defer c.recvMu.Unlock()
-	for _, m := range msgs {
-		if err := c.sendRetry(ctx, m); err != nil {
+	var one bool
+	if c.reqBuf, one = enc.appendOne(c.reqBuf[:0], id, xml, flags); one {
+		if err := c.sendRetry(ctx, c.reqBuf); err != nil {
 			return nil, err
+		}
+	} else {
+		msgs, err := enc.Encode(id, xml, flags)
+		if err != nil {
+			return nil, fmt.Errorf("request %s: %w", c.service, err)
+		}
+		for _, m := range msgs {
+			if err := c.sendRetry(ctx, m); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if flags&FlagClientResponse == 0 {
