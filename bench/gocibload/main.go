@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/replay/qbipc"
@@ -66,18 +67,20 @@ func run(service string, n int, dialect, xpath string) error {
 	if m := clientIDRE.FindSubmatch(reg.XML); m != nil {
 		clientID = string(m[1])
 	}
+	// The query differs only in its call id: build it as cibload.c does, into one
+	// reused buffer.
+	head := `<cib_command t="cib" cib_async_id="` + clientID + `" cib_op="cib_query" cib_callid="`
+	// cib_callopt 0x1100: sync call, local scope; +0x2 when an XPath selects the section.
+	tail := `" cib_callopt="4352" cib_clientname="cibload"/>`
+	if xpath != "" {
+		tail = `" cib_callopt="4354" cib_clientname="cibload" cib_section="` + xpath + `"/>`
+	}
+	var buf []byte
 	lat := make([]time.Duration, n)
 	start := time.Now()
 	for i := range n {
-		// cib_callopt 0x1100: sync call, local scope; +0x2 when an XPath selects the section.
-		var xml string
-		if xpath != "" {
-			xml = fmt.Sprintf(`<cib_command t="cib" cib_async_id="%s" cib_op="cib_query" cib_callid="%d" cib_callopt="4354" cib_clientname="cibload" cib_section="%s"/>`,
-				clientID, i+2, xpath)
-		} else {
-			xml = fmt.Sprintf(`<cib_command t="cib" cib_async_id="%s" cib_op="cib_query" cib_callid="%d" cib_callopt="4352" cib_clientname="cibload"/>`,
-				clientID, i+2)
-		}
+		buf = append(strconv.AppendInt(append(buf[:0], head...), int64(i+2), 10), tail...)
+		xml := string(buf)
 		t0 := time.Now()
 		if _, err := c.Request(ctx, xml, qbipc.FlagClientResponse); err != nil {
 			return fmt.Errorf("query %d: %w", i, err)
