@@ -92,7 +92,7 @@ type Client struct {
 // transport is what differs between shared memory and sockets.
 type transport interface {
 	send(ctx context.Context, hdr, body []byte) error
-	recv(ctx context.Context) ([]byte, error)
+	recv(ctx context.Context, dst []byte) ([]byte, error) // appends to dst, or a new slice if nil
 	recvEvent(ctx context.Context) ([]byte, error)
 	pollFd() int
 	wake()
@@ -265,15 +265,16 @@ func (c *Client) Send(ctx context.Context, msg []byte) error {
 func (c *Client) Recv(ctx context.Context) ([]byte, error) {
 	c.recvMu.Lock()
 	defer c.recvMu.Unlock()
-	return c.recv(ctx)
+	return c.recv(ctx, nil)
 }
 
-func (c *Client) recv(ctx context.Context) ([]byte, error) {
+// recv appends the next response to dst, or returns it in a new slice if dst is nil.
+func (c *Client) recv(ctx context.Context, dst []byte) ([]byte, error) {
 	if !c.enter() {
 		return nil, ErrClosed
 	}
 	defer c.mu.RUnlock()
-	msg, err := c.t.recv(ctx)
+	msg, err := c.t.recv(ctx, dst)
 	return msg, c.wrap("receive", err)
 }
 

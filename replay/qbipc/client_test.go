@@ -469,24 +469,37 @@ func BenchmarkFakeRoundTrip(b *testing.B) {
 }
 
 // BenchmarkFakeRequest measures Request's own work on top of the transport: a 200-byte
-// dialect-A request echoed by the in-process fake server as its reply.
+// dialect-A request echoed by the in-process fake server as its reply; "into" reuses one
+// Message with RequestInto.
 func BenchmarkFakeRequest(b *testing.B) {
 	for _, tr := range transports {
-		b.Run(tr.String(), func(b *testing.B) {
-			s, conn := newFake(b, tr, 12328)
-			s.start()
-			c, err := NewClient(context.Background(), conn, "fake", Options{Dialect: DialectA})
-			if err != nil {
-				b.Fatal(err)
+		for _, into := range []bool{false, true} {
+			name := tr.String()
+			if into {
+				name += "/into"
 			}
-			defer func() { c.Close(); s.stop() }()
-			xml := `<cib_command t="cib" cib_op="cib_query" cib_callopt="4352"` + strings.Repeat(" ", 100) + `/>`
-			ctx := context.Background()
-			for b.Loop() {
-				if _, err := c.Request(ctx, xml, FlagClientResponse); err != nil {
+			b.Run(name, func(b *testing.B) {
+				s, conn := newFake(b, tr, 12328)
+				s.start()
+				c, err := NewClient(context.Background(), conn, "fake", Options{Dialect: DialectA})
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
+				defer func() { c.Close(); s.stop() }()
+				xml := `<cib_command t="cib" cib_op="cib_query" cib_callopt="4352"` + strings.Repeat(" ", 100) + `/>`
+				ctx := context.Background()
+				var m Message
+				for b.Loop() {
+					if into {
+						err = c.RequestInto(ctx, xml, FlagClientResponse, &m)
+					} else {
+						_, err = c.Request(ctx, xml, FlagClientResponse)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

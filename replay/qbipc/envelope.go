@@ -137,6 +137,8 @@ type Message struct {
 	Header Header
 	Parts  int    // 1, or the number of parts of a multipart message
 	XML    []byte // the payload text, without its NUL
+
+	buf []byte // what RequestInto received the message into, for its next call to reuse
 }
 
 // An Encoder builds the libqb messages that carry one Pacemaker message.
@@ -273,22 +275,32 @@ type Assembler struct {
 // and more parts must follow. After an error the pending parts are dropped. The XML of
 // a message that came in one piece uncompressed shares memory with msg.
 func (a *Assembler) Add(msg []byte) (*Message, error) {
+	m, whole, err := a.add(msg)
+	if !whole {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// add is Add returning the message by value; whole is false while parts are missing
+// and on errors.
+func (a *Assembler) add(msg []byte) (m Message, whole bool, err error) {
 	h, d, err := ParseHeader(a.Dialect, msg)
 	if err != nil {
 		a.partial = nil
-		return nil, err
+		return m, false, err
 	}
 	payload := msg[HeaderSize:]
 	if d == DialectA {
 		text, err := payloadA(h, payload)
 		if err != nil {
-			return nil, err
+			return m, false, err
 		}
-		return &Message{Dialect: d, Header: h, Parts: 1, XML: text}, nil
+		return Message{Dialect: d, Header: h, Parts: 1, XML: text}, true, nil
 	}
 	if int(h.PartSize) != len(payload) || h.PartSize == 0 || payload[len(payload)-1] != 0 {
 		a.partial = nil
-		return nil, fmt.Errorf("%w: part size %d, %d-byte payload not ending in NUL", ErrEnvelope, h.PartSize, len(payload))
+		return m, false, fmt.Errorf("%w: part size %d, %d-byte payload not ending in NUL", ErrEnvelope, h.PartSize, len(payload))
 	}
 	text := payload[:len(payload)-1]
 	multi, end := h.Flags&FlagMultipart != 0, h.Flags&FlagMultipartEnd != 0
@@ -297,23 +309,23 @@ func (a *Assembler) Add(msg []byte) (*Message, error) {
 	case !multi:
 		a.partial = nil
 		if p != nil {
-			return nil, fmt.Errorf("%w: message %d arrived while message %d had only %d parts", ErrEnvelope, h.ID, p.Header.ID, p.Parts)
+			return m, false, fmt.Errorf("%w: message %d arrived while message %d had only %d parts", ErrEnvelope, h.ID, p.Header.ID, p.Parts)
 		}
-		return &Message{Dialect: d, Header: h, Parts: 1, XML: text}, nil
+		return Message{Dialect: d, Header: h, Parts: 1, XML: text}, true, nil
 	case h.PartID == 0 && !end:
 		a.partial = &Message{Dialect: d, Header: h, Parts: 1, XML: bytes.Clone(text)}
 		if p != nil {
-			return nil, fmt.Errorf("%w: message %d started while message %d had only %d parts", ErrEnvelope, h.ID, p.Header.ID, p.Parts)
+			return m, false, fmt.Errorf("%w: message %d started while message %d had only %d parts", ErrEnvelope, h.ID, p.Header.ID, p.Parts)
 		}
-		return nil, nil
+		return m, false, nil
 	case p == nil || p.Header.ID != h.ID || int(h.PartID) != p.Parts:
 		a.partial = nil
-		return nil, fmt.Errorf("%w: unexpected part %d of message %d", ErrEnvelope, h.PartID, h.ID)
+		return m, false, fmt.Errorf("%w: unexpected part %d of message %d", ErrEnvelope, h.PartID, h.ID)
 	}
 	p.XML = append(p.XML, text...)
 	p.Parts++
 	if !end {
-		return nil, nil
+		return m, false, nil
 	}
 	a.partial = nil
 	// Like pcmk__ipc_msg_append: the whole message's header has no multipart flags,
@@ -321,7 +333,7 @@ func (a *Assembler) Add(msg []byte) (*Message, error) {
 	p.Header.Flags &^= FlagMultipart | FlagMultipartEnd
 	p.Header.PartSize = uint32(len(p.XML) + 1)
 	p.Header.Size = int32(HeaderSize + len(p.XML) + 1)
-	return p, nil
+	return *p, true, nil
 }
 
 // payloadA returns a dialect-A payload's text, decompressed.

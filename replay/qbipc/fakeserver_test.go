@@ -237,7 +237,7 @@ func (s *fakeServer) serveSHM() {
 			continue
 		}
 		for s.req.sem.tryWait() {
-			msg, err := s.req.read()
+			msg, err := s.req.read(nil)
 			if err != nil {
 				s.t.Errorf("fake server: read request: %v", err)
 				return
@@ -253,7 +253,7 @@ func (s *fakeServer) readRequest() []byte {
 	if !s.req.sem.tryWait() {
 		s.t.Fatal("fake server: no request queued")
 	}
-	msg, err := s.req.read()
+	msg, err := s.req.read(nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -217,10 +217,10 @@ func (r *ring) write(parts ...[]byte) (err error) {
 	return r.sem.post()
 }
 
-// read copies out the chunk at the read pointer and reclaims it (qb_rb_chunk_read). The
-// caller has already taken one unit of the semaphore; if the chunk is not committed the
-// unit is given back, as libqb does.
-func (r *ring) read() (msg []byte, err error) {
+// read appends the chunk at the read pointer to dst (a new slice when dst is nil) and
+// reclaims it (qb_rb_chunk_read). The caller has already taken one unit of the
+// semaphore; if the chunk is not committed the unit is given back, as libqb does.
+func (r *ring) read(dst []byte) (msg []byte, err error) {
 	defer catchFault(&err, debug.SetPanicOnFault(true))
 	rp := atomic.LoadUint32(r.u32(hdrReadPt))
 	if rp >= r.words {
@@ -235,7 +235,10 @@ func (r *ring) read() (msg []byte, err error) {
 		return nil, fmt.Errorf("%s: %d-byte chunk in a %d-byte ring: %w", r.name, size, 4*r.words, errCorrupt)
 	}
 	off := 4 * int((rp+chunkHeader)%r.words)
-	msg = bytes.Clone(r.data[off : off+int(size)])
+	if dst == nil {
+		dst = make([]byte, 0, size)
+	}
+	msg = append(dst, r.data[off:off+int(size)]...)
 	// Reclaim: clear the header before moving the read pointer, so a fast writer never
 	// sees its new chunk's header overwritten.
 	next := r.step(rp, size)

@@ -57,7 +57,7 @@ func (t *shm) send(ctx context.Context, hdr, body []byte) error {
 // recv takes the response ring's semaphore, which the server posts after each response
 // (no byte comes on the socket), and reads the chunk. Waits are bounded so a server that
 // died, or Close, is noticed.
-func (t *shm) recv(ctx context.Context) ([]byte, error) {
+func (t *shm) recv(ctx context.Context, dst []byte) ([]byte, error) {
 	if ctx.Done() != nil {
 		fired := make(chan struct{})
 		stop := context.AfterFunc(ctx, func() {
@@ -72,7 +72,7 @@ func (t *shm) recv(ctx context.Context) ([]byte, error) {
 	}
 	for {
 		if t.resp.sem.wait(slice(ctx)) {
-			return t.resp.read()
+			return t.resp.read(dst)
 		}
 		if t.c.closed.Load() {
 			return nil, ErrClosed
@@ -83,7 +83,7 @@ func (t *shm) recv(ctx context.Context) ([]byte, error) {
 		if t.c.hungUp() {
 			// A response written just before the server went away is still good.
 			if t.resp.sem.tryWait() {
-				return t.resp.read()
+				return t.resp.read(dst)
 			}
 			return nil, fmt.Errorf("server hung up: %w", ErrDisconnected)
 		}
@@ -120,7 +120,7 @@ func (t *shm) recvEvent(ctx context.Context) ([]byte, error) {
 				return nil, err
 			}
 		}
-		msg, err := t.ev.read()
+		msg, err := t.ev.read(nil)
 		if err != nil {
 			return nil, err
 		}
