@@ -76,13 +76,16 @@ func run(service string, n int, dialect, xpath string) error {
 		tail = `" cib_callopt="4354" cib_clientname="cibload" cib_section="` + xpath + `"/>`
 	}
 	var buf []byte
+	// Each reply is read whole into the memory of the one before, as cibload.c reads
+	// every reply into one buffer.
+	var reply qbipc.Message
 	lat := make([]time.Duration, n)
 	start := time.Now()
 	for i := range n {
 		buf = append(strconv.AppendInt(append(buf[:0], head...), int64(i+2), 10), tail...)
 		xml := string(buf)
 		t0 := time.Now()
-		if _, err := c.Request(ctx, xml, qbipc.FlagClientResponse); err != nil {
+		if err := c.RequestInto(ctx, xml, qbipc.FlagClientResponse, &reply); err != nil {
 			return fmt.Errorf("query %d: %w", i, err)
 		}
 		lat[i] = time.Since(t0)
