@@ -35,7 +35,8 @@ const (
 	yieldEvery = 5 * time.Millisecond
 )
 
-// epoch is the origin of sem.yielded's monotonic clock.
+// epoch is the origin of wait's monotonic clock: time.Since(epoch) reads one clock,
+// time.Now two.
 var epoch = time.Now()
 
 func newSem(p unsafe.Pointer) sem {
@@ -93,16 +94,16 @@ func (s sem) wait(timeout time.Duration) bool {
 	if s.tryWait() {
 		return true
 	}
-	now := time.Now()
+	now := time.Since(epoch)
 	s.yield(now)
 	d := atomic.AddUint64(s.data, semWaiterOne)
-	deadline := now.Add(timeout)
+	deadline := now + timeout
 	for first := true; ; first = false {
 		if uint32(d) == 0 {
 			if !first {
-				now = time.Now()
+				now = time.Since(epoch)
 			}
-			left := deadline.Sub(now)
+			left := deadline - now
 			if left <= 0 {
 				atomic.AddUint64(s.data, ^uint64(semWaiterOne-1))
 				return false
@@ -130,11 +131,11 @@ func (s sem) wait(timeout time.Duration) bool {
 }
 
 // yield calls runtime.Gosched if no waiter of s did for yieldEvery.
-func (s sem) yield(now time.Time) {
+func (s sem) yield(now time.Duration) {
 	if s.yielded == nil {
 		return
 	}
-	t := int64(now.Sub(epoch))
+	t := int64(now)
 	if last := s.yielded.Load(); t-last >= int64(yieldEvery) && s.yielded.CompareAndSwap(last, t) {
 		runtime.Gosched()
 	}
