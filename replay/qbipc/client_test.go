@@ -280,6 +280,12 @@ func TestContext(t *testing.T) {
 			if fastest > waitSlice/2 {
 				t.Errorf("cancellation noticed after %v at best", fastest)
 			}
+			// A send under an ended context sends nothing.
+			ended, end := context.WithCancel(context.Background())
+			end()
+			if err := c.Send(ended, request(1, "x")); !errors.Is(err, context.Canceled) {
+				t.Errorf("send cancelled: %v", err)
+			}
 			// The client is still usable.
 			if err := c.Send(context.Background(), request(1, "x")); err != nil {
 				t.Error(err)

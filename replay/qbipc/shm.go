@@ -13,11 +13,17 @@ type shm struct {
 	c             *Client
 	req, resp, ev *ring
 	wdl, rdl      *deadline // the setup socket's write (send) and read (recvEvent) side
-	wakeByte      [1]byte   // send's wake-up byte, under Client.sendMu
+
+	// send's wake-up: the byte, and the write of it on the descriptor with its result,
+	// made once (a closure per send would be an allocation per send); under sendMu.
+	wakeByte [1]byte
+	wakeFn   func(fd uintptr)
+	wakeErr  error
 }
 
 func newSHM(c *Client, r setupResponse) (*shm, error) {
 	t := &shm{c: c, wdl: newDeadline(c.setup.SetWriteDeadline), rdl: newDeadline(c.setup.SetReadDeadline)}
+	t.wakeFn = func(fd uintptr) { _, t.wakeErr = unix.Write(int(fd), t.wakeByte[:]) }
 	var err error
 	for _, ch := range []struct {
 		ring **ring
@@ -42,16 +48,33 @@ func (t *shm) send(ctx context.Context, hdr, body []byte) error {
 	if fc := t.req.userData(); fc > 0 && fc <= 1 {
 		return ErrFlowControl
 	}
+	// Once the chunk is in the ring the wake-up must follow: a context that has ended
+	// stops the send before.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := t.req.write(hdr, body); err != nil {
 		return err
 	}
-	// The byte's value means nothing; libqb sends the low byte of the length.
-	defer t.wdl.watch(ctx)()
+	// The byte's value means nothing; libqb sends the low byte of the length. The
+	// socket is non-blocking: one write(2) on its descriptor, as libqb's send(2), is the
+	// rule; only a full socket buffer (or a signal) takes the connection's Write, which
+	// waits for room under ctx.
 	t.wakeByte[0] = byte(len(hdr) + len(body))
-	if _, err := t.c.setup.Write(t.wakeByte[:]); err != nil {
-		return fmt.Errorf("send wake-up: %w", ctxErr(ctx, err))
+	if err := t.c.setupRaw.Control(t.wakeFn); err != nil {
+		return fmt.Errorf("send wake-up: %w", err)
 	}
-	return nil
+	switch t.wakeErr {
+	case nil:
+		return nil
+	case unix.EAGAIN, unix.EINTR:
+		defer t.wdl.watch(ctx)()
+		if _, err := t.c.setup.Write(t.wakeByte[:]); err != nil {
+			return fmt.Errorf("send wake-up: %w", ctxErr(ctx, err))
+		}
+		return nil
+	}
+	return fmt.Errorf("send wake-up: %w", t.wakeErr)
 }
 
 // recv takes the response ring's semaphore, which the server posts after each response
