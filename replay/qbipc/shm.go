@@ -23,7 +23,7 @@ type shm struct {
 
 func newSHM(c *Client, r setupResponse) (*shm, error) {
 	t := &shm{c: c, wdl: newDeadline(c.setup.SetWriteDeadline), rdl: newDeadline(c.setup.SetReadDeadline)}
-	t.wakeFn = func(fd uintptr) { _, t.wakeErr = unix.Write(int(fd), t.wakeByte[:]) }
+	t.wakeFn = func(fd uintptr) { t.wakeErr = unix.Send(int(fd), t.wakeByte[:], unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT) }
 	var err error
 	for _, ch := range []struct {
 		ring **ring
@@ -56,10 +56,10 @@ func (t *shm) send(ctx context.Context, hdr, body []byte) error {
 	if err := t.req.write(hdr, body); err != nil {
 		return err
 	}
-	// The byte's value means nothing; libqb sends the low byte of the length. The
-	// socket is non-blocking: one write(2) on its descriptor, as libqb's send(2), is the
-	// rule; only a full socket buffer (or a signal) takes the connection's Write, which
-	// waits for room under ctx.
+	// The byte's value means nothing; libqb sends the low byte of the length. It is
+	// one send(2) on the descriptor, as libqb's (write(2) also goes through the file
+	// layer and its security hooks). Only a full socket buffer (or a signal) takes the
+	// connection's Write, which waits for room under ctx.
 	t.wakeByte[0] = byte(len(hdr) + len(body))
 	if err := t.c.setupRaw.Control(t.wakeFn); err != nil {
 		return fmt.Errorf("send wake-up: %w", err)
