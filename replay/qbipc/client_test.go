@@ -220,6 +220,31 @@ func TestFull(t *testing.T) {
 	}
 }
 
+// A wake-up byte that finds the setup socket full waits for room under the context: it
+// fails when the context ends, and goes once the server reads again.
+func TestWakeUpSocketFull(t *testing.T) {
+	hear := make(chan struct{})
+	c, _ := dialFake(t, TransportSHM, Options{}, func(s *fakeServer) { s.manual, s.deaf = true, hear })
+	// The kernel raises this to its smallest buffer, which holds a few one-byte messages.
+	if err := unix.SetsockoptInt(c.setupFd, unix.SOL_SOCKET, unix.SO_SNDBUF, 1); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	var err error
+	sent := 0
+	for ; sent < 200 && err == nil; sent++ {
+		err = c.Send(ctx, request(int32(sent+1), "x"))
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("after %d sends to a server that does not read: %v, want the context's deadline", sent, err)
+	}
+	close(hear)
+	if err := c.Send(context.Background(), request(1000, "x")); err != nil {
+		t.Fatalf("send once the server reads: %v", err)
+	}
+}
+
 func TestDisconnect(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.String(), func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 
 	"golang.org/x/sys/unix"
 )
@@ -12,18 +13,11 @@ import (
 type shm struct {
 	c             *Client
 	req, resp, ev *ring
-	wdl, rdl      *deadline // the setup socket's write (send) and read (recvEvent) side
-
-	// send's wake-up: the byte, and the write of it on the descriptor with its result,
-	// made once (a closure per send would be an allocation per send); under sendMu.
-	wakeByte [1]byte
-	wakeFn   func(fd uintptr)
-	wakeErr  error
+	wakeByte      [1]byte // send's wake-up byte, under Client.sendMu
 }
 
 func newSHM(c *Client, r setupResponse) (*shm, error) {
-	t := &shm{c: c, wdl: newDeadline(c.setup.SetWriteDeadline), rdl: newDeadline(c.setup.SetReadDeadline)}
-	t.wakeFn = func(fd uintptr) { t.wakeErr = unix.Send(int(fd), t.wakeByte[:], unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT) }
+	t := &shm{c: c}
 	var err error
 	for _, ch := range []struct {
 		ring **ring
@@ -59,22 +53,20 @@ func (t *shm) send(ctx context.Context, hdr, body []byte) error {
 	// The byte's value means nothing; libqb sends the low byte of the length. It is
 	// one send(2) on the descriptor, as libqb's (write(2) also goes through the file
 	// layer and its security hooks). Only a full socket buffer (or a signal) takes the
-	// connection's Write, which waits for room under ctx.
+	// poller's connection, whose Write waits for room under ctx.
 	t.wakeByte[0] = byte(len(hdr) + len(body))
-	if err := t.c.setupRaw.Control(t.wakeFn); err != nil {
-		return fmt.Errorf("send wake-up: %w", err)
-	}
-	switch t.wakeErr {
-	case nil:
-		return nil
-	case unix.EAGAIN, unix.EINTR:
-		defer t.wdl.watch(ctx)()
-		if _, err := t.c.setup.Write(t.wakeByte[:]); err != nil {
-			return fmt.Errorf("send wake-up: %w", ctxErr(ctx, err))
+	err := unix.Send(t.c.setupFd, t.wakeByte[:], unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
+	if err == unix.EAGAIN || err == unix.EINTR {
+		var pc *net.UnixConn
+		if pc, _, err = t.c.pollConn(); err == nil {
+			defer t.c.wdl.watch(ctx)()
+			_, err = pc.Write(t.wakeByte[:])
 		}
-		return nil
 	}
-	return fmt.Errorf("send wake-up: %w", t.wakeErr)
+	if err != nil {
+		return fmt.Errorf("send wake-up: %w", ctxErr(ctx, err))
+	}
+	return nil
 }
 
 // recv takes the response ring's semaphore, which the server posts after each response
@@ -117,12 +109,16 @@ func (t *shm) recv(ctx context.Context, dst []byte) ([]byte, error) {
 // then consumes the byte, in libqb's order (the server posts the semaphore before it
 // sends the byte, and a failed read leaves the byte for the next call).
 func (t *shm) recvEvent(ctx context.Context) ([]byte, error) {
-	defer t.rdl.watch(ctx)()
+	_, raw, err := t.c.pollConn()
+	if err != nil {
+		return nil, err
+	}
+	defer t.c.rdl.watch(ctx)()
 	var one [1]byte
 	for {
 		var n int
 		var rerr error
-		err := t.c.setupRaw.Read(func(fd uintptr) bool {
+		err := raw.Read(func(fd uintptr) bool {
 			n, _, rerr = unix.Recvfrom(int(fd), one[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
 			return rerr != unix.EAGAIN
 		})
@@ -147,7 +143,7 @@ func (t *shm) recvEvent(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := t.c.setupRaw.Read(func(fd uintptr) bool {
+		if err := raw.Read(func(fd uintptr) bool {
 			_, _, rerr = unix.Recvfrom(int(fd), one[:], unix.MSG_DONTWAIT)
 			return rerr != unix.EAGAIN
 		}); err != nil {
@@ -173,11 +169,7 @@ func (t *shm) waitEvent(ctx context.Context) error {
 	return nil
 }
 
-func (t *shm) pollFd() int {
-	fd := -1
-	t.c.setupRaw.Control(func(f uintptr) { fd = int(f) })
-	return fd
-}
+func (t *shm) pollFd() int { return t.c.setupFd }
 
 // wake makes blocked receivers look at the closed flag.
 func (t *shm) wake() {
