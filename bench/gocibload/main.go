@@ -16,7 +16,9 @@ import (
 	"regexp"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/pcmk-trace/pcmk-trace/replay/qbipc"
 )
@@ -66,20 +68,28 @@ func run(service string, n int, dialect, xpath string) error {
 	if m := clientIDRE.FindSubmatch(reg.XML); m != nil {
 		clientID = string(m[1])
 	}
+	// The query differs only in its call id: build it as cibload.c does, into one
+	// reused buffer.
+	head := `<cib_command t="cib" cib_async_id="` + clientID + `" cib_op="cib_query" cib_callid="`
+	// cib_callopt 0x1100: sync call, local scope; +0x2 when an XPath selects the section.
+	tail := `" cib_callopt="4352" cib_clientname="cibload"/>`
+	if xpath != "" {
+		tail = `" cib_callopt="4354" cib_clientname="cibload" cib_section="` + xpath + `"/>`
+	}
+	var buf []byte
+	// Each reply is read whole into the memory of the one before, as cibload.c reads
+	// every reply into one buffer.
+	var reply qbipc.Message
 	lat := make([]time.Duration, n)
 	start := time.Now()
 	for i := range n {
-		// cib_callopt 0x1100: sync call, local scope; +0x2 when an XPath selects the section.
-		var xml string
-		if xpath != "" {
-			xml = fmt.Sprintf(`<cib_command t="cib" cib_async_id="%s" cib_op="cib_query" cib_callid="%d" cib_callopt="4354" cib_clientname="cibload" cib_section="%s"/>`,
-				clientID, i+2, xpath)
-		} else {
-			xml = fmt.Sprintf(`<cib_command t="cib" cib_async_id="%s" cib_op="cib_query" cib_callid="%d" cib_callopt="4352" cib_clientname="cibload"/>`,
-				clientID, i+2)
-		}
+		buf = append(strconv.AppendInt(append(buf[:0], head...), int64(i+2), 10), tail...)
+		// The query is a view of the buffer, not a copy: RequestInto copies the text into
+		// the ring and keeps nothing of it, and the buffer changes only after it returns.
+		// cibload.c, too, formats into one buffer and allocates nothing per query.
+		xml := unsafe.String(&buf[0], len(buf))
 		t0 := time.Now()
-		if _, err := c.Request(ctx, xml, qbipc.FlagClientResponse); err != nil {
+		if err := c.RequestInto(ctx, xml, qbipc.FlagClientResponse, &reply); err != nil {
 			return fmt.Errorf("query %d: %w", i, err)
 		}
 		lat[i] = time.Since(t0)

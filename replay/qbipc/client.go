@@ -59,10 +59,20 @@ type Options struct {
 // whichever the server picked. Send, Recv and RecvEvent may be called from different
 // goroutines; calls of one kind are serialized.
 type Client struct {
-	service    string
-	opts       Options
-	setup      *net.UnixConn
-	setupRaw   syscall.RawConn
+	service string
+	opts    Options
+	// setupFd is the setup socket, out of the runtime's network poller: a socket in an
+	// epoll set costs its peer a callback each time it reads the wake-up byte, on the
+	// server's side of every round trip (libqb's C client polls only while it waits).
+	// Closed by Close under mu held exclusively.
+	setupFd int
+	// pc is the setup socket as a connection of the poller, made by pollConn for the
+	// calls that wait on the socket (events, a full socket buffer); wdl and rdl apply
+	// contexts to its write and read side.
+	pcMu       sync.Mutex
+	pc         *net.UnixConn
+	pcRaw      syscall.RawConn
+	wdl, rdl   *deadline
 	transport  Transport
 	maxMsgSize int
 	pid        int32
@@ -85,12 +95,14 @@ type Client struct {
 	evStarted            atomic.Bool
 	nextID               atomic.Int32
 	respAsm, evAsm       Assembler
+	sendHdr              [RequestHeaderSize]byte // Send's copy of the header, under sendMu
+	reqBuf               []byte                  // Request's message buffer, under recvMu
 }
 
 // transport is what differs between shared memory and sockets.
 type transport interface {
 	send(ctx context.Context, hdr, body []byte) error
-	recv(ctx context.Context) ([]byte, error)
+	recv(ctx context.Context, dst []byte) ([]byte, error) // appends to dst, or a new slice if nil
 	recvEvent(ctx context.Context) ([]byte, error)
 	pollFd() int
 	wake()
@@ -183,12 +195,15 @@ func newClient(ctx context.Context, conn *net.UnixConn, service string, opts Opt
 	if err := checkPeer(&opts, cred.Pid, cred.Uid, cred.Gid); err != nil {
 		return nil, err
 	}
-	raw, err := conn.SyscallConn()
+	// Keep a descriptor of the socket outside the poller; closing conn takes the socket
+	// out of the poller's epoll set.
+	setupFd, err := dupFd(conn)
 	if err != nil {
 		return nil, err
 	}
+	conn.Close()
 	c := &Client{
-		service: service, opts: opts, setup: conn, setupRaw: raw,
+		service: service, opts: opts, setupFd: setupFd,
 		transport: resp.transport, maxMsgSize: int(resp.maxMsgSize),
 		pid: cred.Pid, uid: cred.Uid, gid: cred.Gid,
 	}
@@ -202,10 +217,55 @@ func newClient(ctx context.Context, conn *net.UnixConn, service string, opts Opt
 		err = fmt.Errorf("server picked transport %v: %w", resp.transport, syscall.ENOTSUP)
 	}
 	if err != nil {
+		unix.Close(setupFd)
 		return nil, err
 	}
 	c.closeCtx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
+}
+
+// dupFd returns a close-on-exec duplicate of conn's descriptor.
+func dupFd(conn syscall.Conn) (int, error) {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd, derr := -1, error(nil)
+	if err := raw.Control(func(f uintptr) { fd, derr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return -1, err
+	}
+	return fd, derr
+}
+
+// pollConn returns the setup socket as a connection of the runtime's poller, made on
+// first use; the caller holds the shared lock (see enter).
+func (c *Client) pollConn() (*net.UnixConn, syscall.RawConn, error) {
+	c.pcMu.Lock()
+	defer c.pcMu.Unlock()
+	if c.pc != nil {
+		return c.pc, c.pcRaw, nil
+	}
+	if c.closed.Load() {
+		return nil, nil, ErrClosed
+	}
+	fd, err := unix.FcntlInt(uintptr(c.setupFd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := os.NewFile(uintptr(fd), "qbipc-setup-"+c.service)
+	conn, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := conn.(*net.UnixConn).SyscallConn()
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	c.pc, c.pcRaw = conn.(*net.UnixConn), raw
+	c.wdl, c.rdl = newDeadline(c.pc.SetWriteDeadline), newDeadline(c.pc.SetReadDeadline)
+	return c.pc, c.pcRaw, nil
 }
 
 // Service is the name the client dialed.
@@ -242,16 +302,16 @@ func (c *Client) Send(ctx context.Context, msg []byte) error {
 	if len(msg) > c.maxMsgSize {
 		return fmt.Errorf("send: %d-byte message, maximum %d: %w", len(msg), c.maxMsgSize, ErrMsgSize)
 	}
-	var hdr [RequestHeaderSize]byte
-	copy(hdr[:], msg)
-	binary.LittleEndian.PutUint32(hdr[8:], uint32(len(msg)))
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
+	hdr := c.sendHdr[:]
+	copy(hdr, msg)
+	binary.LittleEndian.PutUint32(hdr[8:], uint32(len(msg)))
 	if !c.enter() {
 		return ErrClosed
 	}
 	defer c.mu.RUnlock()
-	if err := c.t.send(ctx, hdr[:], msg[RequestHeaderSize:]); err != nil {
+	if err := c.t.send(ctx, hdr, msg[RequestHeaderSize:]); err != nil {
 		return c.wrap("send", err)
 	}
 	return nil
@@ -263,15 +323,16 @@ func (c *Client) Send(ctx context.Context, msg []byte) error {
 func (c *Client) Recv(ctx context.Context) ([]byte, error) {
 	c.recvMu.Lock()
 	defer c.recvMu.Unlock()
-	return c.recv(ctx)
+	return c.recv(ctx, nil)
 }
 
-func (c *Client) recv(ctx context.Context) ([]byte, error) {
+// recv appends the next response to dst, or returns it in a new slice if dst is nil.
+func (c *Client) recv(ctx context.Context, dst []byte) ([]byte, error) {
 	if !c.enter() {
 		return nil, ErrClosed
 	}
 	defer c.mu.RUnlock()
-	msg, err := c.t.recv(ctx)
+	msg, err := c.t.recv(ctx, dst)
 	return msg, c.wrap("receive", err)
 }
 
@@ -360,8 +421,18 @@ func (c *Client) Close() error {
 		c.closed.Store(true)
 		c.cancel()
 		c.t.wake()
-		err := c.setup.Close()
+		// Closing the poller's connection wakes calls blocked on it; no new one is made
+		// once closed is set.
+		var err error
+		c.pcMu.Lock()
+		if c.pc != nil {
+			err = c.pc.Close()
+		}
+		c.pcMu.Unlock()
 		c.mu.Lock()
+		if e := unix.Close(c.setupFd); err == nil {
+			err = e
+		}
 		if e := c.t.close(); err == nil {
 			err = e
 		}
@@ -385,16 +456,14 @@ func (c *Client) enter() bool {
 }
 
 // hungUp reports whether the server closed its end of the setup socket. POLLIN alone is
-// not hang-up: it means a wake-up byte for an event.
+// not hang-up: it means a wake-up byte for an event. The caller holds the shared lock.
 func (c *Client) hungUp() bool {
-	hup := false
-	err := c.setupRaw.Control(func(fd uintptr) {
-		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
-		if n, err := unix.Poll(pfd, 0); err == nil && n > 0 {
-			hup = pfd[0].Revents&(unix.POLLRDHUP|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0
-		}
-	})
-	return hup || err != nil
+	pfd := []unix.PollFd{{Fd: int32(c.setupFd), Events: unix.POLLRDHUP}}
+	n, err := unix.Poll(pfd, 0)
+	if err != nil {
+		return err != unix.EINTR
+	}
+	return n > 0 && pfd[0].Revents&(unix.POLLRDHUP|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0
 }
 
 // wrap names the operation and normalizes errors of closed and broken sockets.

@@ -220,6 +220,31 @@ func TestFull(t *testing.T) {
 	}
 }
 
+// A wake-up byte that finds the setup socket full waits for room under the context: it
+// fails when the context ends, and goes once the server reads again.
+func TestWakeUpSocketFull(t *testing.T) {
+	hear := make(chan struct{})
+	c, _ := dialFake(t, TransportSHM, Options{}, func(s *fakeServer) { s.manual, s.deaf = true, hear })
+	// The kernel raises this to its smallest buffer, which holds a few one-byte messages.
+	if err := unix.SetsockoptInt(c.setupFd, unix.SOL_SOCKET, unix.SO_SNDBUF, 1); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	var err error
+	sent := 0
+	for ; sent < 200 && err == nil; sent++ {
+		err = c.Send(ctx, request(int32(sent+1), "x"))
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("after %d sends to a server that does not read: %v, want the context's deadline", sent, err)
+	}
+	close(hear)
+	if err := c.Send(context.Background(), request(1000, "x")); err != nil {
+		t.Fatalf("send once the server reads: %v", err)
+	}
+}
+
 func TestDisconnect(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.String(), func(t *testing.T) {
@@ -279,6 +304,12 @@ func TestContext(t *testing.T) {
 			}
 			if fastest > waitSlice/2 {
 				t.Errorf("cancellation noticed after %v at best", fastest)
+			}
+			// A send under an ended context sends nothing.
+			ended, end := context.WithCancel(context.Background())
+			end()
+			if err := c.Send(ended, request(1, "x")); !errors.Is(err, context.Canceled) {
+				t.Errorf("send cancelled: %v", err)
 			}
 			// The client is still usable.
 			if err := c.Send(context.Background(), request(1, "x")); err != nil {
@@ -465,5 +496,41 @@ func BenchmarkFakeRoundTrip(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkFakeRequest measures Request's own work on top of the transport: a 200-byte
+// dialect-A request echoed by the in-process fake server as its reply; "into" reuses one
+// Message with RequestInto.
+func BenchmarkFakeRequest(b *testing.B) {
+	for _, tr := range transports {
+		for _, into := range []bool{false, true} {
+			name := tr.String()
+			if into {
+				name += "/into"
+			}
+			b.Run(name, func(b *testing.B) {
+				s, conn := newFake(b, tr, 12328)
+				s.start()
+				c, err := NewClient(context.Background(), conn, "fake", Options{Dialect: DialectA})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer func() { c.Close(); s.stop() }()
+				xml := `<cib_command t="cib" cib_op="cib_query" cib_callopt="4352"` + strings.Repeat(" ", 100) + `/>`
+				ctx := context.Background()
+				var m Message
+				for b.Loop() {
+					if into {
+						err = c.RequestInto(ctx, xml, FlagClientResponse, &m)
+					} else {
+						_, err = c.Request(ctx, xml, FlagClientResponse)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

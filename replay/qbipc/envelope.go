@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -136,6 +137,8 @@ type Message struct {
 	Header Header
 	Parts  int    // 1, or the number of parts of a multipart message
 	XML    []byte // the payload text, without its NUL
+
+	buf []byte // what RequestInto received the message into, for its next call to reuse
 }
 
 // An Encoder builds the libqb messages that carry one Pacemaker message.
@@ -166,13 +169,10 @@ func (e *Encoder) Encode(id int32, xml string, flags Flags) ([][]byte, error) {
 }
 
 func (e *Encoder) encodeA(id int32, xml string, flags Flags) ([][]byte, error) {
-	text := len(xml) + 1
-	if e.MaxSize <= 0 || HeaderSize+text < e.MaxSize {
-		msg := make([]byte, HeaderSize+text)
-		putHeaderA(msg, id, flags, uint32(text), 0)
-		copy(msg[HeaderSize:], xml)
+	if msg, ok := e.appendOne(nil, id, xml, flags); ok {
 		return [][]byte{msg}, nil
 	}
+	text := len(xml) + 1
 	if e.Compress == nil {
 		return nil, fmt.Errorf("encode %d-byte message for a %d-byte connection: %w", HeaderSize+text, e.MaxSize, ErrCompression)
 	}
@@ -189,6 +189,31 @@ func (e *Encoder) encodeA(id int32, xml string, flags Flags) ([][]byte, error) {
 	return [][]byte{msg}, nil
 }
 
+// appendOne appends to dst the message that carries xml when one message does it as
+// plain text, in either dialect, and reports whether it did; a message that must be
+// compressed or split is left to Encode. Request uses it to reuse its buffer.
+func (e *Encoder) appendOne(dst []byte, id int32, xml string, flags Flags) ([]byte, bool) {
+	text := len(xml) + 1
+	switch {
+	case e.Dialect == DialectA && (e.MaxSize <= 0 || HeaderSize+text < e.MaxSize):
+	case e.Dialect == DialectB && HeaderSize+text < PartBufferSize:
+	default:
+		return dst, false
+	}
+	n := len(dst)
+	dst = slices.Grow(dst, HeaderSize+text)
+	dst = append(dst, make([]byte, HeaderSize)...)
+	dst = append(dst, xml...)
+	dst = append(dst, 0)
+	msg := dst[n:]
+	if e.Dialect == DialectA {
+		putHeaderA(msg, id, flags, uint32(text), 0)
+	} else {
+		putHeaderB(msg, id, flags, uint32(text), 0)
+	}
+	return dst, true
+}
+
 func putHeaderA(msg []byte, id int32, flags Flags, su, sc uint32) {
 	le := binary.LittleEndian
 	le.PutUint32(msg[0:], uint32(id))
@@ -197,6 +222,17 @@ func putHeaderA(msg []byte, id int32, flags Flags, su, sc uint32) {
 	le.PutUint32(msg[28:], sc)
 	le.PutUint32(msg[32:], uint32(flags))
 	msg[36] = envelopeVersion
+}
+
+// putHeaderB writes a dialect-B envelope at the start of msg, whose zero bytes stay zero.
+func putHeaderB(msg []byte, id int32, flags Flags, partSize uint32, partID uint16) {
+	le := binary.LittleEndian
+	le.PutUint32(msg[0:], uint32(id))
+	le.PutUint32(msg[8:], uint32(len(msg)))
+	le.PutUint32(msg[24:], partSize)
+	le.PutUint32(msg[28:], uint32(flags))
+	msg[32] = envelopeVersion
+	le.PutUint16(msg[34:], partID)
 }
 
 // encodeB splits xml as pcmk__ipc_prepare_iov does: parts of MaxPartText characters
@@ -216,13 +252,7 @@ func encodeB(id int32, xml string, flags Flags) [][]byte {
 			f |= FlagMultipart | FlagMultipartEnd
 		}
 		msg := make([]byte, HeaderSize+n+1)
-		le := binary.LittleEndian
-		le.PutUint32(msg[0:], uint32(id))
-		le.PutUint32(msg[8:], uint32(len(msg)))
-		le.PutUint32(msg[24:], uint32(n+1))
-		le.PutUint32(msg[28:], uint32(f))
-		msg[32] = envelopeVersion
-		le.PutUint16(msg[34:], uint16(index))
+		putHeaderB(msg, id, f, uint32(n+1), uint16(index))
 		copy(msg[HeaderSize:], xml[off:off+n])
 		parts = append(parts, msg)
 		off += n
@@ -245,22 +275,32 @@ type Assembler struct {
 // and more parts must follow. After an error the pending parts are dropped. The XML of
 // a message that came in one piece uncompressed shares memory with msg.
 func (a *Assembler) Add(msg []byte) (*Message, error) {
+	m, whole, err := a.add(msg)
+	if !whole {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// add is Add returning the message by value; whole is false while parts are missing
+// and on errors.
+func (a *Assembler) add(msg []byte) (m Message, whole bool, err error) {
 	h, d, err := ParseHeader(a.Dialect, msg)
 	if err != nil {
 		a.partial = nil
-		return nil, err
+		return m, false, err
 	}
 	payload := msg[HeaderSize:]
 	if d == DialectA {
 		text, err := payloadA(h, payload)
 		if err != nil {
-			return nil, err
+			return m, false, err
 		}
-		return &Message{Dialect: d, Header: h, Parts: 1, XML: text}, nil
+		return Message{Dialect: d, Header: h, Parts: 1, XML: text}, true, nil
 	}
 	if int(h.PartSize) != len(payload) || h.PartSize == 0 || payload[len(payload)-1] != 0 {
 		a.partial = nil
-		return nil, fmt.Errorf("%w: part size %d, %d-byte payload not ending in NUL", ErrEnvelope, h.PartSize, len(payload))
+		return m, false, fmt.Errorf("%w: part size %d, %d-byte payload not ending in NUL", ErrEnvelope, h.PartSize, len(payload))
 	}
 	text := payload[:len(payload)-1]
 	multi, end := h.Flags&FlagMultipart != 0, h.Flags&FlagMultipartEnd != 0
@@ -269,23 +309,23 @@ func (a *Assembler) Add(msg []byte) (*Message, error) {
 	case !multi:
 		a.partial = nil
 		if p != nil {
-			return nil, fmt.Errorf("%w: message %d arrived while message %d had only %d parts", ErrEnvelope, h.ID, p.Header.ID, p.Parts)
+			return m, false, fmt.Errorf("%w: message %d arrived while message %d had only %d parts", ErrEnvelope, h.ID, p.Header.ID, p.Parts)
 		}
-		return &Message{Dialect: d, Header: h, Parts: 1, XML: text}, nil
+		return Message{Dialect: d, Header: h, Parts: 1, XML: text}, true, nil
 	case h.PartID == 0 && !end:
 		a.partial = &Message{Dialect: d, Header: h, Parts: 1, XML: bytes.Clone(text)}
 		if p != nil {
-			return nil, fmt.Errorf("%w: message %d started while message %d had only %d parts", ErrEnvelope, h.ID, p.Header.ID, p.Parts)
+			return m, false, fmt.Errorf("%w: message %d started while message %d had only %d parts", ErrEnvelope, h.ID, p.Header.ID, p.Parts)
 		}
-		return nil, nil
+		return m, false, nil
 	case p == nil || p.Header.ID != h.ID || int(h.PartID) != p.Parts:
 		a.partial = nil
-		return nil, fmt.Errorf("%w: unexpected part %d of message %d", ErrEnvelope, h.PartID, h.ID)
+		return m, false, fmt.Errorf("%w: unexpected part %d of message %d", ErrEnvelope, h.PartID, h.ID)
 	}
 	p.XML = append(p.XML, text...)
 	p.Parts++
 	if !end {
-		return nil, nil
+		return m, false, nil
 	}
 	a.partial = nil
 	// Like pcmk__ipc_msg_append: the whole message's header has no multipart flags,
@@ -293,7 +333,7 @@ func (a *Assembler) Add(msg []byte) (*Message, error) {
 	p.Header.Flags &^= FlagMultipart | FlagMultipartEnd
 	p.Header.PartSize = uint32(len(p.XML) + 1)
 	p.Header.Size = int32(HeaderSize + len(p.XML) + 1)
-	return p, nil
+	return *p, true, nil
 }
 
 // payloadA returns a dialect-A payload's text, decompressed.

@@ -174,3 +174,29 @@ func TestDialectForVersion(t *testing.T) {
 		t.Error("DialectForVersion(x) succeeded")
 	}
 }
+
+// appendOne, with which Request reuses its buffer, writes what Encode writes, also over
+// a buffer that held a longer message, and leaves messages that must be compressed or
+// split to Encode.
+func TestAppendOne(t *testing.T) {
+	for _, e := range []Encoder{{Dialect: DialectA, MaxSize: 131072}, {Dialect: DialectB}} {
+		buf := bytes.Repeat([]byte{0xff}, 300)
+		for _, xml := range []string{strings.Repeat("y", 250), registerXML, ""} {
+			want, err := e.Encode(7, xml, FlagClientResponse)
+			if err != nil || len(want) != 1 {
+				t.Fatalf("%v: Encode: %d messages, %v", e.Dialect, len(want), err)
+			}
+			var ok bool
+			buf, ok = e.appendOne(buf[:0], 7, xml, FlagClientResponse)
+			if !ok || !bytes.Equal(buf, want[0]) {
+				t.Errorf("%v: appendOne(%d bytes) = %v\n% x\nwant\n% x", e.Dialect, len(xml), ok, buf, want[0])
+			}
+		}
+	}
+	big := strings.Repeat("z", PartBufferSize)
+	for _, e := range []Encoder{{Dialect: DialectA, MaxSize: 131072}, {Dialect: DialectB}} {
+		if got, ok := e.appendOne([]byte("x"), 7, big, 0); ok || string(got) != "x" {
+			t.Errorf("%v: appendOne of a %d-byte text = %d bytes, %v; want it left to Encode", e.Dialect, len(big), len(got), ok)
+		}
+	}
+}

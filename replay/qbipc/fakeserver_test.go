@@ -28,7 +28,9 @@ type fakeServer struct {
 	errno     int32         // setup response error
 
 	// manual: requests are left for the test to read with readRequest.
-	manual  bool
+	manual bool
+	// deaf, if set, keeps the server from reading wake-up bytes until it is closed.
+	deaf    chan struct{}
 	handler func(req []byte) []byte   // reply to a request; nil means no reply
 	replies func(req []byte) [][]byte // several replies; overrides handler
 
@@ -228,6 +230,9 @@ func createRing(base string, max int) (*ring, error) {
 }
 
 func (s *fakeServer) serveSHM() {
+	if s.deaf != nil {
+		<-s.deaf
+	}
 	one := make([]byte, 1)
 	for {
 		if _, err := s.conn.Read(one); err != nil {
@@ -237,7 +242,7 @@ func (s *fakeServer) serveSHM() {
 			continue
 		}
 		for s.req.sem.tryWait() {
-			msg, err := s.req.read()
+			msg, err := s.req.read(nil)
 			if err != nil {
 				s.t.Errorf("fake server: read request: %v", err)
 				return
@@ -253,7 +258,7 @@ func (s *fakeServer) readRequest() []byte {
 	if !s.req.sem.tryWait() {
 		s.t.Fatal("fake server: no request queued")
 	}
-	msg, err := s.req.read()
+	msg, err := s.req.read(nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -13,41 +13,66 @@ import (
 // sending. Daemons that answer on the event channel need RecvEventMessage instead.
 // A send refused for flow control or a full channel is retried until ctx ends.
 func (c *Client) Request(ctx context.Context, xml string, flags Flags) (*Message, error) {
+	m := new(Message)
+	if err := c.RequestInto(ctx, xml, flags, m); err != nil || flags&FlagClientResponse == 0 {
+		return nil, err
+	}
+	return m, nil
+}
+
+// RequestInto is Request storing the reply in *m, whose memory it reuses: a reply
+// received by an earlier RequestInto into the same m is overwritten, the way
+// qb_ipcc_recv reads into its caller's buffer. A request loop that passes one m
+// allocates nothing per request for replies that come in one uncompressed message.
+// Without FlagClientResponse m is left as it is.
+func (c *Client) RequestInto(ctx context.Context, xml string, flags Flags, m *Message) error {
 	if c.opts.Dialect == 0 {
-		return nil, fmt.Errorf("request %s: Options.Dialect not set", c.service)
+		return fmt.Errorf("request %s: Options.Dialect not set", c.service)
 	}
 	id := c.NextID()
 	enc := Encoder{Dialect: c.opts.Dialect, MaxSize: c.maxMsgSize, Compress: c.opts.Compress}
-	msgs, err := enc.Encode(id, xml, flags)
-	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", c.service, err)
-	}
-	// The response lock is taken before sending, so no other Recv takes the reply.
+	// The response lock is taken before sending, so no other Recv takes the reply. It
+	// also guards reqBuf, which carries the message when one plain message does.
 	c.recvMu.Lock()
 	defer c.recvMu.Unlock()
-	for _, m := range msgs {
-		if err := c.sendRetry(ctx, m); err != nil {
-			return nil, err
+	var one bool
+	if c.reqBuf, one = enc.appendOne(c.reqBuf[:0], id, xml, flags); one {
+		if err := c.sendRetry(ctx, c.reqBuf); err != nil {
+			return err
+		}
+	} else {
+		msgs, err := enc.Encode(id, xml, flags)
+		if err != nil {
+			return fmt.Errorf("request %s: %w", c.service, err)
+		}
+		for _, msg := range msgs {
+			if err := c.sendRetry(ctx, msg); err != nil {
+				return err
+			}
 		}
 	}
 	if flags&FlagClientResponse == 0 {
-		return nil, nil
+		return nil
 	}
+	buf := m.buf
 	for {
-		raw, err := c.recv(ctx)
+		raw, err := c.recv(ctx, buf[:0])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		m, err := c.respAsm.Add(raw)
+		buf = raw
+		reply, whole, err := c.respAsm.add(raw)
 		if err != nil {
-			return nil, fmt.Errorf("receive %s: %w", c.service, err)
+			return fmt.Errorf("receive %s: %w", c.service, err)
 		}
 		switch {
-		case m == nil: // more parts follow
-		case m.Header.ID == id:
-			return m, nil
-		case m.Header.ID > id:
-			return nil, fmt.Errorf("receive %s: reply %d to request %d: %w", c.service, m.Header.ID, id, ErrEnvelope)
+		case !whole: // more parts follow
+		case reply.Header.ID == id:
+			reply.buf = buf
+			*m = reply
+			return nil
+		case reply.Header.ID > id:
+			return fmt.Errorf("receive %s: reply %d to request %d: %w", c.service, reply.Header.ID, id, ErrEnvelope)
 		}
 		// Older ids answer requests whose caller gave up: skip them, like Pacemaker.
 	}

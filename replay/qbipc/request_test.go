@@ -102,6 +102,45 @@ func TestRequest(t *testing.T) {
 	}
 }
 
+// RequestInto gives the replies Request gives, skipping stale ones, and reuses the
+// memory of the reply before when the next one fits.
+func TestRequestInto(t *testing.T) {
+	big := strings.Repeat("<nvpair/>", 30000)
+	for _, d := range []Dialect{DialectA, DialectB} {
+		for _, tr := range transports {
+			t.Run(d.String()+"/"+tr.String(), func(t *testing.T) {
+				compress := bzip2Command()
+				opts := Options{Dialect: d, Compress: compress, MaxMsgSize: 512 * 1024}
+				cl, _ := dialFake(t, tr, opts, pacemakerServer(t, d, compress,
+					func(xml string) string { return "<reply>" + xml + "</reply>" }))
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				reqs := []string{"<medium>" + strings.Repeat("m", 3000) + "</medium>", "<small/>", "<small/>"}
+				if d == DialectB || compress != nil {
+					reqs = append(reqs, "<big>"+big+"</big>", "<small/>")
+				}
+				var m Message
+				for i, req := range reqs {
+					prev := m.buf
+					if err := cl.RequestInto(ctx, req, FlagClientResponse, &m); err != nil {
+						t.Fatal(err)
+					}
+					if string(m.XML) != "<reply>"+req+"</reply>" {
+						t.Fatalf("request %d: reply of %d bytes, want %d", i, len(m.XML), len(req)+15)
+					}
+					if len(req) < 100 && len(prev) > 0 && &m.XML[0] != &prev[:cap(prev)][HeaderSize] {
+						t.Errorf("request %d: the reply is not in the memory of the one before", i)
+					}
+				}
+				before := m
+				if err := cl.RequestInto(ctx, "<notify/>", 0, &m); err != nil || &m.XML[0] != &before.XML[0] {
+					t.Errorf("RequestInto without reply: %v, message changed", err)
+				}
+			})
+		}
+	}
+}
+
 func TestRecvEventMessage(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.String(), func(t *testing.T) {

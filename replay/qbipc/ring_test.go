@@ -55,7 +55,7 @@ func TestRingFraming(t *testing.T) {
 	if !r.sem.tryWait() {
 		t.Fatal("tryWait on a posted semaphore failed")
 	}
-	got, err := r.read()
+	got, err := r.read(nil)
 	if err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("read = %d bytes, %v", len(got), err)
 	}
@@ -121,7 +121,7 @@ func readOne(t *testing.T, r *ring, want []byte) {
 	if !r.sem.tryWait() {
 		t.Fatal("semaphore not posted")
 	}
-	got, err := r.read()
+	got, err := r.read(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package qbipc
 
 import (
 	"math"
+	"runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -18,6 +19,7 @@ import (
 type sem struct {
 	data    *uint64 // value (low 32 bits) and waiters (high 32 bits)
 	private *uint32
+	yielded *atomic.Int64 // when a waiter last yielded to the scheduler (see wait)
 }
 
 const (
@@ -27,10 +29,18 @@ const (
 	futexWait        = 0
 	futexWake        = 1
 	futexPrivateFlag = 128
+
+	// yieldEvery is how often a goroutine that keeps blocking in wait passes through the
+	// scheduler. It must stay below the runtime's 10 ms time slice (see wait).
+	yieldEvery = 5 * time.Millisecond
 )
 
+// epoch is the origin of wait's monotonic clock: time.Since(epoch) reads one clock,
+// time.Now two.
+var epoch = time.Now()
+
 func newSem(p unsafe.Pointer) sem {
-	return sem{data: (*uint64)(p), private: (*uint32)(unsafe.Add(p, 8))}
+	return sem{data: (*uint64)(p), private: (*uint32)(unsafe.Add(p, 8)), yielded: new(atomic.Int64)}
 }
 
 // value is the number of posted, not yet consumed units (sem_getvalue).
@@ -69,15 +79,31 @@ func (s sem) tryWait() bool {
 // Like glibc it registers as a waiter while it sleeps, and takes the unit and
 // unregisters in one atomic step, so a concurrent post is never lost. A spurious
 // wake-up (see wakeAll) returns false early; callers loop.
+//
+// The futex wait is a blocking system call the runtime knows of (syscall.Syscall), as
+// sem_timedwait is for a C thread, but a goroutine that only ever blocks there never
+// passes through the scheduler. Once it has gone 10 ms without doing so, the runtime's
+// monitor thread treats it as a goroutine running too long: it asks for a preemption and,
+// because the goroutine sits in a system call, takes its P away and wakes another thread,
+// which finds nothing to do, from then on at its every look (one cib_ro query in three),
+// and keeps polling every 20 µs. On a small machine those wake-ups compete with the server
+// for the CPU. So a waiter yields (runtime.Gosched) before blocking when it has not done
+// so for yieldEvery: a few hundred cheap yields a second instead of thousands of
+// hand-offs.
 func (s sem) wait(timeout time.Duration) bool {
 	if s.tryWait() {
 		return true
 	}
+	now := time.Since(epoch)
+	s.yield(now)
 	d := atomic.AddUint64(s.data, semWaiterOne)
-	deadline := time.Now().Add(timeout)
-	for {
+	deadline := now + timeout
+	for first := true; ; first = false {
 		if uint32(d) == 0 {
-			left := time.Until(deadline)
+			if !first {
+				now = time.Since(epoch)
+			}
+			left := deadline - now
 			if left <= 0 {
 				atomic.AddUint64(s.data, ^uint64(semWaiterOne-1))
 				return false
@@ -101,6 +127,17 @@ func (s sem) wait(timeout time.Duration) bool {
 			return true
 		}
 		d = atomic.LoadUint64(s.data)
+	}
+}
+
+// yield calls runtime.Gosched if no waiter of s did for yieldEvery.
+func (s sem) yield(now time.Duration) {
+	if s.yielded == nil {
+		return
+	}
+	t := int64(now)
+	if last := s.yielded.Load(); t-last >= int64(yieldEvery) && s.yielded.CompareAndSwap(last, t) {
+		runtime.Gosched()
 	}
 }
 

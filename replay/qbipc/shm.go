@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 
 	"golang.org/x/sys/unix"
 )
@@ -12,6 +13,7 @@ import (
 type shm struct {
 	c             *Client
 	req, resp, ev *ring
+	wakeByte      [1]byte // send's wake-up byte, under Client.sendMu
 }
 
 func newSHM(c *Client, r setupResponse) (*shm, error) {
@@ -40,12 +42,28 @@ func (t *shm) send(ctx context.Context, hdr, body []byte) error {
 	if fc := t.req.userData(); fc > 0 && fc <= 1 {
 		return ErrFlowControl
 	}
+	// Once the chunk is in the ring the wake-up must follow: a context that has ended
+	// stops the send before.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := t.req.write(hdr, body); err != nil {
 		return err
 	}
-	// The byte's value means nothing; libqb sends the low byte of the length.
-	defer watchContext(ctx, t.c.setup.SetWriteDeadline)()
-	if _, err := t.c.setup.Write([]byte{byte(len(hdr) + len(body))}); err != nil {
+	// The byte's value means nothing; libqb sends the low byte of the length. It is
+	// one send(2) on the descriptor, as libqb's (write(2) also goes through the file
+	// layer and its security hooks). Only a full socket buffer (or a signal) takes the
+	// poller's connection, whose Write waits for room under ctx.
+	t.wakeByte[0] = byte(len(hdr) + len(body))
+	err := unix.Send(t.c.setupFd, t.wakeByte[:], unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
+	if err == unix.EAGAIN || err == unix.EINTR {
+		var pc *net.UnixConn
+		if pc, _, err = t.c.pollConn(); err == nil {
+			defer t.c.wdl.watch(ctx)()
+			_, err = pc.Write(t.wakeByte[:])
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("send wake-up: %w", ctxErr(ctx, err))
 	}
 	return nil
@@ -54,7 +72,7 @@ func (t *shm) send(ctx context.Context, hdr, body []byte) error {
 // recv takes the response ring's semaphore, which the server posts after each response
 // (no byte comes on the socket), and reads the chunk. Waits are bounded so a server that
 // died, or Close, is noticed.
-func (t *shm) recv(ctx context.Context) ([]byte, error) {
+func (t *shm) recv(ctx context.Context, dst []byte) ([]byte, error) {
 	if ctx.Done() != nil {
 		fired := make(chan struct{})
 		stop := context.AfterFunc(ctx, func() {
@@ -69,7 +87,7 @@ func (t *shm) recv(ctx context.Context) ([]byte, error) {
 	}
 	for {
 		if t.resp.sem.wait(slice(ctx)) {
-			return t.resp.read()
+			return t.resp.read(dst)
 		}
 		if t.c.closed.Load() {
 			return nil, ErrClosed
@@ -80,7 +98,7 @@ func (t *shm) recv(ctx context.Context) ([]byte, error) {
 		if t.c.hungUp() {
 			// A response written just before the server went away is still good.
 			if t.resp.sem.tryWait() {
-				return t.resp.read()
+				return t.resp.read(dst)
 			}
 			return nil, fmt.Errorf("server hung up: %w", ErrDisconnected)
 		}
@@ -91,12 +109,16 @@ func (t *shm) recv(ctx context.Context) ([]byte, error) {
 // then consumes the byte, in libqb's order (the server posts the semaphore before it
 // sends the byte, and a failed read leaves the byte for the next call).
 func (t *shm) recvEvent(ctx context.Context) ([]byte, error) {
-	defer watchContext(ctx, t.c.setup.SetReadDeadline)()
+	_, raw, err := t.c.pollConn()
+	if err != nil {
+		return nil, err
+	}
+	defer t.c.rdl.watch(ctx)()
 	var one [1]byte
 	for {
 		var n int
 		var rerr error
-		err := t.c.setupRaw.Read(func(fd uintptr) bool {
+		err := raw.Read(func(fd uintptr) bool {
 			n, _, rerr = unix.Recvfrom(int(fd), one[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
 			return rerr != unix.EAGAIN
 		})
@@ -117,11 +139,11 @@ func (t *shm) recvEvent(ctx context.Context) ([]byte, error) {
 				return nil, err
 			}
 		}
-		msg, err := t.ev.read()
+		msg, err := t.ev.read(nil)
 		if err != nil {
 			return nil, err
 		}
-		if err := t.c.setupRaw.Read(func(fd uintptr) bool {
+		if err := raw.Read(func(fd uintptr) bool {
 			_, _, rerr = unix.Recvfrom(int(fd), one[:], unix.MSG_DONTWAIT)
 			return rerr != unix.EAGAIN
 		}); err != nil {
@@ -147,11 +169,7 @@ func (t *shm) waitEvent(ctx context.Context) error {
 	return nil
 }
 
-func (t *shm) pollFd() int {
-	fd := -1
-	t.c.setupRaw.Control(func(f uintptr) { fd = int(f) })
-	return fd
-}
+func (t *shm) pollFd() int { return t.c.setupFd }
 
 // wake makes blocked receivers look at the closed flag.
 func (t *shm) wake() {

@@ -134,8 +134,8 @@ func (t *sock) send(ctx context.Context, hdr, body []byte) error {
 	return nil
 }
 
-func (t *sock) recv(ctx context.Context) ([]byte, error) {
-	msg, err := t.recvFrom(ctx, t.req, t.reqRaw, t.respBuf)
+func (t *sock) recv(ctx context.Context, dst []byte) ([]byte, error) {
+	msg, err := t.recvFrom(ctx, t.req, t.reqRaw, t.respBuf, dst)
 	if err == nil {
 		atomic.AddInt32(t.counter(ctlRespSent), -1)
 	}
@@ -143,16 +143,17 @@ func (t *sock) recv(ctx context.Context) ([]byte, error) {
 }
 
 func (t *sock) recvEvent(ctx context.Context) ([]byte, error) {
-	msg, err := t.recvFrom(ctx, t.ev, t.evRaw, t.evBuf)
+	msg, err := t.recvFrom(ctx, t.ev, t.evRaw, t.evBuf, nil)
 	if err == nil {
 		atomic.AddInt32(t.counter(ctlEvSent), -1)
 	}
 	return msg, err
 }
 
-// recvFrom reads one datagram, in bounded waits between which it checks ctx and the setup
-// socket: a dead server's datagram socket does not wake its peers.
-func (t *sock) recvFrom(ctx context.Context, f *os.File, raw syscall.RawConn, buf []byte) ([]byte, error) {
+// recvFrom reads one datagram into buf and appends it to dst (a new slice if dst is nil),
+// in bounded waits between which it checks ctx and the setup socket: a dead server's
+// datagram socket does not wake its peers.
+func (t *sock) recvFrom(ctx context.Context, f *os.File, raw syscall.RawConn, buf, dst []byte) ([]byte, error) {
 	var cancelled chan struct{}
 	if ctx.Done() != nil {
 		cancelled = make(chan struct{})
@@ -185,7 +186,7 @@ func (t *sock) recvFrom(ctx context.Context, f *os.File, raw syscall.RawConn, bu
 		case err == nil && n >= len(buf):
 			return nil, fmt.Errorf("datagram of %d bytes or more, maximum %d: %w", n, len(buf)-1, ErrMsgSize)
 		case err == nil:
-			return append([]byte(nil), buf[:n]...), nil
+			return append(dst, buf[:n]...), nil
 		case !errors.Is(err, os.ErrDeadlineExceeded):
 			return nil, err
 		case t.c.closed.Load():

@@ -19,14 +19,36 @@ var aLongTimeAgo = time.Unix(1, 0)
 // the I/O is over; it waits for a cancellation already in flight, so the next operation's
 // deadline is never overwritten.
 func watchContext(ctx context.Context, set func(time.Time) error) func() {
-	d, _ := ctx.Deadline()
-	set(d)
+	dl := deadline{set: set, on: true}
+	return dl.watch(ctx)
+}
+
+// A deadline applies contexts to one direction of a connection, with set being its
+// SetReadDeadline, SetWriteDeadline or SetDeadline. It remembers whether a deadline may be
+// set, so that an operation under a context without deadline or cancellation after
+// another such one (a request loop under context.Background) costs no call and no
+// allocation. Its operations must not run concurrently.
+type deadline struct {
+	set func(time.Time) error
+	on  bool // a deadline may be set; true until the first watch clears it
+}
+
+func newDeadline(set func(time.Time) error) *deadline { return &deadline{set: set, on: true} }
+
+// watch is watchContext with dl's set.
+func (dl *deadline) watch(ctx context.Context) func() {
+	d, ok := ctx.Deadline()
+	if ok || dl.on {
+		dl.set(d)
+		dl.on = ok
+	}
 	if ctx.Done() == nil {
-		return func() {}
+		return noop
 	}
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		set(aLongTimeAgo)
+		dl.set(aLongTimeAgo)
+		dl.on = true
 		close(fired)
 	})
 	return func() {
@@ -35,6 +57,8 @@ func watchContext(ctx context.Context, set func(time.Time) error) func() {
 		}
 	}
 }
+
+func noop() {}
 
 // ctxErr reports a deadline error from I/O governed by ctx as ctx's own error.
 func ctxErr(ctx context.Context, err error) error {
