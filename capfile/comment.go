@@ -5,7 +5,7 @@ import "strconv"
 // comment builds the packet comment of a record's first packet, for people
 // reading the file in Wireshark, e.g. "cib_rw request 1234(cibadmin) -> 567".
 // Programs read the pseudo-header instead.
-func (w *Writer) comment(rec *Record, npkt int) string {
+func (w *Writer) comment(rec *Record, npkt int) []byte {
 	b := w.line[:0]
 	if rec.Kind == KindLoss {
 		b = append(b, "lost "...)
@@ -60,7 +60,7 @@ func (w *Writer) comment(rec *Record, npkt int) string {
 		b = append(b, " packets"...)
 	}
 	w.line = b
-	return string(b)
+	return b
 }
 
 // appendPID appends pid, and the writer's comm if pid is the writer and its

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
@@ -52,17 +51,16 @@ const (
 // A Writer is safe for concurrent use, so a timer may call Flush while
 // another goroutine writes.
 type Writer struct {
-	mu   sync.Mutex
-	ng   *pcapgo.NgWriter
-	out  *bufio.Writer // below ng's small buffer, to write in large pieces
-	file *os.File      // closed by Close when Create opened it
-	opts WriterOptions
-	pkt  []byte // packet being built: pseudo-header and a piece of Data
-	line []byte // comment being built
-	// EPB direction flags, kept here so packets can point at them.
-	inbound, outbound pcapgo.NgEpbFlags
-	err               error // first write error; later calls return it
-	closed            bool
+	mu     sync.Mutex
+	ng     *pcapgo.NgWriter
+	out    *bufio.Writer // ng's buffer too (see NewWriter), to write in large pieces
+	file   *os.File      // closed by Close when Create opened it
+	opts   WriterOptions
+	pkt    []byte // packet being built: pseudo-header and a piece of Data
+	blk    []byte // the packet's pcapng block being built
+	line   []byte // comment being built
+	err    error  // first write error; later calls return it
+	closed bool
 }
 
 // errClosed is returned by a Writer used after Close; errors.Is(err,
@@ -82,6 +80,9 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 		return nil, fmt.Errorf("capfile: %w", err)
 	}
 	s := &opts.Section
+	// pcapgo's writer adopts out as its own buffer (bufio.NewWriter does so
+	// with a large enough one), so the blocks it writes and the packets
+	// written straight to out (appendEPB) keep their order.
 	out := bufio.NewWriterSize(w, 256<<10)
 	ng, err := pcapgo.NewNgWriterInterface(out, pcapgo.NgInterface{
 		Name:                interfaceName,
@@ -99,12 +100,10 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 		return nil, fmt.Errorf("write capture header: %w", err)
 	}
 	return &Writer{
-		ng:       ng,
-		out:      out,
-		opts:     opts,
-		pkt:      make([]byte, 0, HeaderLen+4096),
-		inbound:  pcapgo.NgEpbFlags{Direction: pcapgo.NgEpbFlagDirectionInbound},
-		outbound: pcapgo.NgEpbFlags{Direction: pcapgo.NgEpbFlagDirectionOutbound},
+		ng:   ng,
+		out:  out,
+		opts: opts,
+		pkt:  make([]byte, 0, HeaderLen+4096),
 	}, nil
 }
 
@@ -173,18 +172,17 @@ func (w *Writer) write(rec *Record) error {
 	if ts.IsZero() {
 		ts = time.Unix(0, 0)
 	}
-	var opts pcapgo.NgPacketOptions
+	var direction uint32
 	switch {
 	case rec.Flags&FlagRX != 0, rec.Channel == ChannelResponse, rec.Channel == ChannelEvent:
-		opts.Flags = &w.inbound
+		direction = epbInbound
 	case rec.Channel == ChannelRequest:
-		opts.Flags = &w.outbound
+		direction = epbOutbound
 	}
-	var comment [1]string
+	var comment []byte
 	npkt := max(1, (len(rec.Data)+maxChunk-1)/maxChunk)
 	if w.opts.PacketComments {
-		comment[0] = w.comment(rec, npkt)
-		opts.Comments = comment[:]
+		comment = w.comment(rec, npkt)
 	}
 
 	for off := 0; ; {
@@ -198,12 +196,11 @@ func (w *Writer) write(rec *Record) error {
 		}
 		w.pkt = w.pkt[:HeaderLen]
 		putHeader(w.pkt, rec, f, uint32(off))
-		w.pkt = append(w.pkt, rec.Data[off:end]...)
-		ci := gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(w.pkt), Length: len(w.pkt)}
-		if err := w.ng.WritePacketWithOptions(ci, w.pkt, opts); err != nil {
+		w.blk = appendEPB(w.blk[:0], ts.UnixNano(), append(w.pkt, rec.Data[off:end]...), direction, comment)
+		if _, err := w.out.Write(w.blk); err != nil {
 			return err
 		}
-		opts.Comments = nil
+		comment = nil
 		if off = end; off >= len(rec.Data) {
 			return nil
 		}

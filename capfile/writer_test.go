@@ -99,7 +99,7 @@ func TestPacketComment(t *testing.T) {
 	w := &Writer{}
 	for _, c := range cases {
 		npkt := max(1, (len(c.rec.Data)+maxChunk-1)/maxChunk)
-		if got := w.comment(c.rec, npkt); got != c.want {
+		if got := string(w.comment(c.rec, npkt)); got != c.want {
 			t.Errorf("%s: %q, want %q", c.desc, got, c.want)
 		}
 	}
@@ -298,3 +298,36 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 }
 
 func (b *syncBuffer) Bytes() []byte { return b.buf.Bytes() }
+
+// Packets go straight to the writer's buffer and the statistics block
+// through pcapgo: a packet written after the statistics still comes after
+// them in the file.
+func TestWriteAfterStatsKeepsOrder(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, DefaultWriterOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if i == 2 {
+			if err := w.WriteStats(Stats{Received: 2}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Write(sample(uint64(i+1), payload(100*(i+1), byte(i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs, ferrs, err := readAll(t, buf.Bytes())
+	if err != io.EOF || len(ferrs) > 0 || len(recs) != 3 {
+		t.Fatalf("%d records, %v, %v", len(recs), ferrs, err)
+	}
+	for i, r := range recs {
+		if r.Seq != uint64(i+1) || len(r.Data) != 100*(i+1) {
+			t.Errorf("record %d: seq %d, %d bytes", i, r.Seq, len(r.Data))
+		}
+	}
+}
