@@ -197,7 +197,6 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	prog.stop()
 	st := dr.Stats() // final: the decoding goroutine returned its last error
-
 	if readErr != nil {
 		if errors.Is(readErr, capfile.ErrTruncated) {
 			fmt.Fprintf(stderr, "pcmk-trace: %s: %v (was the recorder killed?); the messages before it are shown\n", name, readErr)
