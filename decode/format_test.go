@@ -235,3 +235,29 @@ func TestTextLines(t *testing.T) {
 		})
 	}
 }
+
+// The eight-bytes-at-a-time path must find every byte that needs escaping
+// wherever it sits in a word: every byte value at every position of a text
+// longer than two words is escaped as encoding/json would, and decodes back.
+func TestJSONStringEveryByteEveryPosition(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 20; pos++ {
+			in := []byte(strings.Repeat("a", 20))
+			in[pos] = byte(c)
+			got := appendJSONString(nil, in)
+			var back string
+			if err := json.Unmarshal(got, &back); err != nil {
+				t.Fatalf("byte %#02x at %d: %s does not decode: %v", c, pos, got, err)
+			}
+			if want := strings.ToValidUTF8(string(in), "\uFFFD"); back != want {
+				t.Fatalf("byte %#02x at %d: %s decodes to %q, want %q", c, pos, got, back, want)
+			}
+			if c < 0x20 && !bytes.Contains(got, []byte(`\`)) {
+				t.Fatalf("byte %#02x at %d left unescaped: %s", c, pos, got)
+			}
+			if c >= 0x80 && !bytes.Contains(got, []byte(`\ufffd`)) {
+				t.Fatalf("invalid UTF-8 byte %#02x at %d not replaced: %q", c, pos, got)
+			}
+		}
+	}
+}
