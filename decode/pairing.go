@@ -42,17 +42,13 @@ type connPairs struct {
 // are given up as unanswered, so memory stays bounded.
 type pairer struct {
 	conns   map[connKey]*connPairs
-	idle    []*connPairs // emptied, kept for the next connection: a synchronous client empties its own at every reply
-	order   []*pending   // every waiting request, oldest first
+	order   []*pending // every waiting request, oldest first
 	head    int
 	live    int
 	max     int
 	timeout time.Duration
 	stats   *Stats
 }
-
-// maxIdleConns bounds the emptied connPairs kept for reuse.
-const maxIdleConns = 64
 
 func newPairer(max int, timeout time.Duration, stats *Stats) *pairer {
 	return &pairer{conns: make(map[connKey]*connPairs), max: max, timeout: timeout, stats: stats}
@@ -104,6 +100,13 @@ func (pr *pairer) request(key connKey, f family, m *Message) {
 	p.seq, p.time, p.op, p.qbID = m.Seq, m.Time, m.Op, m.QBID
 	cp := pr.conn(key, true)
 	p.cp = cp
+	// p counts as waiting before an older request it replaces is given up,
+	// so the connection's state is not dropped under it.
+	cp.compact()
+	cp.list = append(cp.list, p)
+	cp.live++
+	pr.order = append(pr.order, p)
+	pr.live++
 	if m.Flags&FlagClientResponse != 0 {
 		if old := cp.byQBID[m.QBID]; old != nil {
 			pr.finish(old)
@@ -121,11 +124,6 @@ func (pr *pairer) request(key connKey, f family, m *Message) {
 			pr.addKey(p, "ref:"+m.Reference)
 		}
 	}
-	cp.compact()
-	cp.list = append(cp.list, p)
-	cp.live++
-	pr.order = append(pr.order, p)
-	pr.live++
 	if !p.optional {
 		pr.stats.Requests++
 	}
@@ -264,14 +262,7 @@ func (pr *pairer) answer(m *Message, p *pending, by string) {
 func (pr *pairer) conn(key connKey, create bool) *connPairs {
 	cp := pr.conns[key]
 	if cp == nil && create {
-		if n := len(pr.idle); n > 0 {
-			cp = pr.idle[n-1]
-			pr.idle[n-1] = nil
-			pr.idle = pr.idle[:n-1]
-			cp.key = key
-		} else {
-			cp = &connPairs{key: key, byQBID: make(map[int32]*pending), byKey: make(map[string]*pending)}
-		}
+		cp = &connPairs{key: key, byQBID: make(map[int32]*pending), byKey: make(map[string]*pending)}
 		pr.conns[key] = cp
 	}
 	return cp
@@ -312,11 +303,6 @@ func (pr *pairer) finish(p *pending) {
 	pr.live--
 	if cp.live == 0 && pr.conns[cp.key] == cp {
 		delete(pr.conns, cp.key)
-		if len(pr.idle) < maxIdleConns && len(cp.byQBID) == 0 && len(cp.byKey) == 0 {
-			clear(cp.list)
-			cp.list = cp.list[:0]
-			pr.idle = append(pr.idle, cp)
-		}
 	}
 }
 

@@ -152,3 +152,38 @@ func TestFilter(t *testing.T) {
 		})
 	}
 }
+
+// A connection that goes away with one request answered and one not, then
+// a repeated qb id on another connection: neither may crash the pairer or
+// pair a reply with another connection's request.
+func TestPairingCloseAndReuse(t *testing.T) {
+	var st Stats
+	pr := newPairer(1024, time.Minute, &st)
+	t0 := time.Unix(1000, 0)
+	req := func(seq uint64, conn string, id int32) *Message {
+		return &Message{Kind: KindMessage, Seq: seq, Time: t0, Conn: conn, Service: "cib_rw", Channel: capfile.ChannelRequest,
+			QBID: id, Dialect: DialectA, Flags: FlagClientResponse, Op: "cib_query"}
+	}
+	resp := func(seq uint64, conn string, id int32) *Message {
+		return &Message{Kind: KindMessage, Seq: seq, Time: t0.Add(time.Millisecond), Conn: conn, Service: "cib_rw",
+			Channel: capfile.ChannelResponse, QBID: id, Dialect: DialectA, Root: "cib_reply"}
+	}
+	pr.pair(req(1, "a", 1))
+	pr.pair(req(2, "a", 2))
+	pr.pair(resp(3, "a", 2))
+	pr.closeConn("a") // request 1 still waits: given up, no crash
+
+	pr.pair(req(4, "b", 7))
+	pr.pair(req(5, "b", 7)) // the same qb id again: the first is given up
+	pr.pair(req(6, "c", 9))
+	r := resp(7, "c", 9)
+	pr.pair(r)
+	if r.ReplyTo == nil || r.ReplyTo.Seq != 6 {
+		t.Fatalf("reply on c paired with %+v, want request 6", r.ReplyTo)
+	}
+	r = resp(8, "b", 7)
+	pr.pair(r)
+	if r.ReplyTo == nil || r.ReplyTo.Seq != 5 {
+		t.Fatalf("reply on b paired with %+v, want request 5", r.ReplyTo)
+	}
+}
