@@ -42,6 +42,14 @@ func (z *inflater) decompress(payload []byte, sizeUncompressed uint32, limit int
 	ceiling := want + 1
 	buf := make([]byte, 0, min(ceiling, 1<<20))
 	z.br.Reset(payload)
+	// The decoder keeps undelivered output across Reset: only one that ran
+	// its last stream to the end is reused.
+	clean := false
+	defer func() {
+		if !clean {
+			z.zr = nil
+		}
+	}()
 	if z.zr == nil {
 		z.zr, _ = bzip2.NewReader(&z.br, nil) // it never fails
 	} else {
@@ -57,6 +65,7 @@ func (z *inflater) decompress(payload []byte, sizeUncompressed uint32, limit int
 		n, err := zr.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
+			clean = true
 			break
 		}
 		if err != nil {

@@ -37,3 +37,31 @@ func TestDecompress(t *testing.T) {
 		})
 	}
 }
+
+// One inflater serves a whole capture: whatever a bad message left in the
+// decoder (output past the declared size, a cut stream, garbage) must not
+// leak into the next message.
+func TestInflaterAfterFailures(t *testing.T) {
+	reply := loadFixture(t, fixtureReply)
+	bomb := readTestdata(t, fixtureBomb)
+	su := uint32(len(reply.text) + 1)
+	var z inflater
+	for _, bad := range []struct {
+		blob []byte
+		su   uint32
+	}{
+		{reply.blob, su - 1},   // longer than declared: stops early
+		{bomb, 1 << 20},        // stops one byte past the declared size
+		{reply.blob[:100], su}, // cut short
+		{[]byte("<cib/>"), 7},  // not bzip2
+		{reply.blob, su + 1},   // shorter than declared
+	} {
+		if _, err := z.decompress(bad.blob, bad.su, 64<<20); err == nil {
+			t.Fatal("a bad message decompressed")
+		}
+		text, err := z.decompress(reply.blob, su, 64<<20)
+		if err != nil || string(text) != reply.text {
+			t.Fatalf("the next good message: %d bytes, %v", len(text), err)
+		}
+	}
+}
