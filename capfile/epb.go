@@ -11,13 +11,15 @@ const (
 	epbFixedLength = 28 // type, length, interface, timestamp (2), captured and original lengths
 )
 
-// appendEPB appends one Enhanced Packet Block on interface 0 holding pkt, with
+// appendEPB appends one Enhanced Packet Block on interface 0 holding the
+// packet hdr followed by data, with
 // the direction in epb_flags (0: none) and comment (nil: none). Packets are
 // the recorder's hot path: building the block in one buffer and writing it
 // once costs a fraction of going through pcapgo's per-packet options, which
 // allocate; the section, interface and statistics blocks still go through
 // pcapgo.
-func appendEPB(b []byte, tsNanos int64, pkt []byte, direction uint32, comment []byte) []byte {
+func appendEPB(b []byte, tsNanos int64, hdr, data []byte, direction uint32, comment []byte) []byte {
+	n := len(hdr) + len(data)
 	pad := func(n int) int { return (4 - n&3) & 3 }
 	opts := 0
 	if direction != 0 {
@@ -29,7 +31,7 @@ func appendEPB(b []byte, tsNanos int64, pkt []byte, direction uint32, comment []
 	if opts > 0 {
 		opts += 4 // end of options
 	}
-	total := epbFixedLength + len(pkt) + pad(len(pkt)) + opts + 4
+	total := epbFixedLength + n + pad(n) + opts + 4
 
 	le := binary.LittleEndian
 	b = le.AppendUint32(b, blockEPB)
@@ -37,10 +39,11 @@ func appendEPB(b []byte, tsNanos int64, pkt []byte, direction uint32, comment []
 	b = le.AppendUint32(b, 0) // interface 0
 	b = le.AppendUint32(b, uint32(uint64(tsNanos)>>32))
 	b = le.AppendUint32(b, uint32(tsNanos))
-	b = le.AppendUint32(b, uint32(len(pkt)))
-	b = le.AppendUint32(b, uint32(len(pkt)))
-	b = append(b, pkt...)
-	b = append(b, make([]byte, pad(len(pkt)))...)
+	b = le.AppendUint32(b, uint32(n))
+	b = le.AppendUint32(b, uint32(n))
+	b = append(b, hdr...)
+	b = append(b, data...)
+	b = append(b, make([]byte, pad(n))...)
 	if comment != nil {
 		b = le.AppendUint16(b, optComment)
 		b = le.AppendUint16(b, uint16(len(comment)))

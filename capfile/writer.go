@@ -103,7 +103,7 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 		ng:   ng,
 		out:  out,
 		opts: opts,
-		pkt:  make([]byte, 0, HeaderLen+4096),
+		pkt:  make([]byte, HeaderLen),
 	}, nil
 }
 
@@ -196,7 +196,7 @@ func (w *Writer) write(rec *Record) error {
 		}
 		w.pkt = w.pkt[:HeaderLen]
 		putHeader(w.pkt, rec, f, uint32(off))
-		w.blk = appendEPB(w.blk[:0], ts.UnixNano(), append(w.pkt, rec.Data[off:end]...), direction, comment)
+		w.blk = appendEPB(w.blk[:0], ts.UnixNano(), w.pkt, rec.Data[off:end], direction, comment)
 		if _, err := w.out.Write(w.blk); err != nil {
 			return err
 		}

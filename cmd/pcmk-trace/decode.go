@@ -130,7 +130,8 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	opts.Filter.Since, opts.Filter.Until = since, until
 	// Reading, decoding and formatting run in goroutines of their own, so a
 	// large capture keeps both cores busy. A file is handed on in batches; a pipe
-	// (perhaps a live recorder) record by record, so none waits for the next.
+	// (perhaps a live recorder) record by record, so no batch waits for records
+	// still to come.
 	batch := 1
 	if size > 0 {
 		batch = 64
@@ -231,6 +232,7 @@ type peekedSource struct {
 func (s *peekedSource) peek() *capfile.Record {
 	if !s.peeked {
 		s.head, s.err = s.r.Next()
+		s.offset.Store(s.r.InputOffset())
 		s.peeked = true
 	}
 	return s.head

@@ -81,20 +81,25 @@ func (s *Stream[T]) run(next func() (T, error), o Options[T]) {
 }
 
 // Next returns the next result of the next function. After the final error
-// it returns that error again.
+// it returns that error again; after Close, an error of its own.
 func (s *Stream[T]) Next() (T, error) {
+	var zero T
+	if s.closed() {
+		return zero, errClosed
+	}
 	for s.pos == len(s.cur) {
 		var b []result[T]
 		ok := false
 		select {
-		case b, ok = <-s.out:
 		case <-s.done:
+		case b, ok = <-s.out:
 		}
 		if !ok {
-			if s.last == nil {
-				s.last = errClosed
+			if s.closed() || s.last == nil {
+				// Stopped by Close: the last error handed out may have been
+				// one the stream goes on after, not a final one.
+				return zero, errClosed
 			}
-			var zero T
 			return zero, s.last
 		}
 		s.cur, s.pos = b, 0
@@ -104,6 +109,15 @@ func (s *Stream[T]) Next() (T, error) {
 	s.pos++
 	s.last = r.err
 	return r.v, r.err
+}
+
+func (s *Stream[T]) closed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Close stops the stream. It does not wait: the goroutine may be blocked in

@@ -116,3 +116,19 @@ func TestBytesBoundHeldAhead(t *testing.T) {
 		t.Fatalf("%d results produced ahead, want at most %d", n, limit)
 	}
 }
+
+// After Close, a stream whose last result was an error it goes on after
+// must not repeat that error as if it were final (a decoder would take it
+// for one more damaged record, again and again).
+func TestNoRepeatedErrorAfterClose(t *testing.T) {
+	s := Start(counter(100), Options[int]{Batch: 7, GoesOn: func(err error) bool { return errors.Is(err, errDamaged) }})
+	for i := 1; i <= 7; i++ {
+		s.Next()
+	}
+	s.Close()
+	for range 3 {
+		if _, err := s.Next(); err != errClosed {
+			t.Fatalf("after Close: %v, want the closed error", err)
+		}
+	}
+}
