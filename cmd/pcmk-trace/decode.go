@@ -180,6 +180,12 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stderr, "pcmk-trace: %s: interrupted after %d messages\n", name, prog.n)
 			return exitCode{1, nil}
 		}
+		if batch == 1 && !msgs.Ready() {
+			// A live pipe: show what came so far before waiting for more.
+			if err := fm.Flush(); err != nil {
+				return err
+			}
+		}
 		m, err := msgs.Next()
 		if errors.Is(err, io.EOF) {
 			break

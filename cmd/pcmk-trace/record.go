@@ -28,7 +28,10 @@ const recordExample = `  # record everything into a file until Ctrl-C
   pcmk-trace record -w cib.pcapng
 
   # print CIB traffic live for 30 seconds, like tcpdump
-  pcmk-trace record --service cib_rw --service cib_ro --duration 30s`
+  pcmk-trace record --service cib_rw --service cib_ro --duration 30s
+
+  # decode as it is recorded: the capture goes through a pipe
+  pcmk-trace record -w - | pcmk-trace decode -`
 
 // recordOptions are the flags of pcmk-trace record.
 type recordOptions struct {
@@ -48,7 +51,7 @@ type recordOptions struct {
 }
 
 func (o *recordOptions) flags(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.output, "write", "w", "", "write records to `FILE` (pcapng) instead of printing them")
+	fs.StringVarP(&o.output, "write", "w", "", "write records to `FILE` (pcapng; - for standard output) instead of printing them")
 	fs.UintSliceVar(&o.pids, "pid", nil, "keep messages written by, or on a connection of, this `PID` (repeatable)")
 	fs.StringSliceVar(&o.comms, "comm", nil, "keep messages written by processes of this command `NAME` (repeatable)")
 	fs.StringSliceVar(&o.services, "service", nil, "keep messages of this libqb `SERVICE`: cib_rw, crmd, attrd, ... (repeatable)")
@@ -111,6 +114,9 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return exitCode{2, fmt.Errorf("record: pid %d out of range", p)}
 		}
 	}
+	if o.output == "-" && isTerminal(stdout) {
+		return exitCode{2, errors.New("record: -w -: standard output is a terminal; pipe it into a program or name a file")}
+	}
 
 	cfg, err := o.config()
 	if err != nil {
@@ -142,12 +148,17 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	r := &recorder{o: &o, stdout: stdout, stderr: stderr, t: t, start: time.Now(),
 		perKey: map[flowKey]*flowCount{}}
-	if o.output != "" {
+	switch o.output {
+	case "-":
+		if r.w, err = capfile.NewWriter(stdout, r.writerOptions(args)); err != nil {
+			return fmt.Errorf("record: %w", err)
+		}
+	case "":
+		r.out = bufio.NewWriter(stdout)
+	default:
 		if r.w, err = capfile.Create(o.output, r.writerOptions(args)); err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
-	} else {
-		r.out = bufio.NewWriter(stdout)
 	}
 	if o.readyFile != "" {
 		if err := os.WriteFile(o.readyFile, nil, 0o644); err != nil {
@@ -318,7 +329,11 @@ func (r *recorder) finish(loopErr error) error {
 func (r *recorder) summary(s capture.Stats, d time.Duration) {
 	w := r.stderr
 	fmt.Fprintf(w, "%d messages, %s in %s; %d lost", r.messages, formatBytes(r.bytes), d.Round(time.Millisecond), s.LostTotal())
-	if r.o.output != "" {
+	switch r.o.output {
+	case "":
+	case "-":
+		fmt.Fprint(w, "; written to standard output")
+	default:
 		fmt.Fprintf(w, "; written to %s", r.o.output)
 	}
 	fmt.Fprintln(w)

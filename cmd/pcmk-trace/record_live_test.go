@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -22,15 +23,40 @@ import (
 // TestRecordFile records a libqb exchange into a file and reads it back.
 func TestRecordFile(t *testing.T) {
 	testcluster.RequireRoot(t)
+	file := filepath.Join(t.TempDir(), "x.pcapng")
+	service, _ := recordExchange(t, "-w", file)
+
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if fi, _ := f.Stat(); fi.Mode().Perm() != 0o600 {
+		t.Errorf("file mode %v", fi.Mode())
+	}
+	checkExchange(t, f, service)
+}
+
+// TestRecordToStdout writes the capture to standard output (-w -), for a pipe into
+// pcmk-trace decode -.
+func TestRecordToStdout(t *testing.T) {
+	testcluster.RequireRoot(t)
+	service, stdout := recordExchange(t, "-w", "-")
+	checkExchange(t, bytes.NewReader(stdout), service)
+}
+
+// recordExchange records a qbpair exchange (3 messages of 100 and 3 of 300000 bytes) with
+// record ARGS, checks the summary, and returns the service name used and what the recorder
+// wrote on its standard output.
+func recordExchange(t *testing.T, args ...string) (string, []byte) {
+	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "qbpair")
 	if out, err := exec.Command("cc", "-O2", "-o", bin, "../../capture/testdata/qbpair.c", "-lqb").CombinedOutput(); err != nil {
 		testcluster.Skip(t, fmt.Sprintf("build qbpair: %v\n%s", err, out))
 	}
 	service := fmt.Sprintf("pr%d", os.Getpid())
-	file := filepath.Join(dir, "x.pcapng")
-	rec := startRecorder(t, "-w", file, "--service", service)
-
+	rec := startRecorder(t, append(args, "--service", service)...)
 	srv := exec.Command(bin, "server", service, "shm", "1048576")
 	out, _ := srv.StdoutPipe()
 	if err := srv.Start(); err != nil {
@@ -46,16 +72,13 @@ func TestRecordFile(t *testing.T) {
 	if !strings.Contains(rec.stderr.String(), "6 messages") {
 		t.Errorf("summary: %s", rec.stderr.String())
 	}
+	return service, rec.stdout.Bytes()
+}
 
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if fi, _ := f.Stat(); fi.Mode().Perm() != 0o600 {
-		t.Errorf("file mode %v", fi.Mode())
-	}
-	r, err := capfile.NewReader(f)
+// checkExchange reads the capture recordExchange made.
+func checkExchange(t *testing.T, in io.Reader, service string) {
+	t.Helper()
+	r, err := capfile.NewReader(in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 // testRecorder is `pcmk-trace record` running in the test process.
 type testRecorder struct {
+	stdout bytes.Buffer // read it after stop
 	stderr bytes.Buffer
 	cancel context.CancelFunc
 	done   chan error
@@ -26,9 +27,8 @@ func startRecorder(t *testing.T, args ...string) *testRecorder {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &testRecorder{cancel: cancel, done: make(chan error, 1)}
 	t.Cleanup(cancel)
-	var stdout bytes.Buffer
 	go func() {
-		r.done <- run(ctx, append(append([]string{"record"}, args...), "--ready-file", ready), &stdout, &r.stderr)
+		r.done <- run(ctx, append(append([]string{"record"}, args...), "--ready-file", ready), &r.stdout, &r.stderr)
 	}()
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if _, err := os.Stat(ready); err == nil {

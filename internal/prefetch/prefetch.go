@@ -111,6 +111,10 @@ func (s *Stream[T]) Next() (T, error) {
 	return r.v, r.err
 }
 
+// Ready reports whether Next has a result at hand, without waiting: a
+// consumer of a live stream flushes its output before it waits.
+func (s *Stream[T]) Ready() bool { return s.pos < len(s.cur) || len(s.out) > 0 }
+
 func (s *Stream[T]) closed() bool {
 	select {
 	case <-s.done:

@@ -132,3 +132,34 @@ func TestNoRepeatedErrorAfterClose(t *testing.T) {
 		}
 	}
 }
+
+// Ready tells a consumer whether Next would wait.
+func TestReady(t *testing.T) {
+	gate := make(chan int)
+	s := Start(func() (int, error) {
+		v, ok := <-gate
+		if !ok {
+			return 0, io.EOF
+		}
+		return v, nil
+	}, Options[int]{})
+	defer s.Close()
+	if s.Ready() {
+		t.Fatal("ready before anything was produced")
+	}
+	gate <- 1
+	deadline := time.Now().Add(5 * time.Second)
+	for !s.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatal("not ready after a result was produced")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if v, err := s.Next(); v != 1 || err != nil {
+		t.Fatalf("got %d, %v", v, err)
+	}
+	if s.Ready() {
+		t.Fatal("ready with nothing left")
+	}
+	close(gate)
+}
