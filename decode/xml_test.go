@@ -35,6 +35,8 @@ func TestScanXML(t *testing.T) {
 		{"bad element name", `<1a/>`, "invalid element name"},
 		{"comment not closed", `<a><!-- x</a>`, "comment not closed"},
 		{"CDATA not closed", `<a><![CDATA[x</a>`, "CDATA section not closed"},
+		{"]]> in text", `<a>x]]></a>`, "]]> in text outside a CDATA section"},
+		{"two colons in a name", `<a:b:c/>`, "invalid element name"},
 		{"invalid UTF-8", "<a>\xc3</a>", "invalid UTF-8"},
 		{"NUL", "<a>\x00</a>", "NUL byte"},
 	} {

@@ -20,10 +20,11 @@ type xmlAttr struct {
 // a full etree parse on top.
 //
 // It checks what a broken Pacemaker message can get wrong: UTF-8, NUL
-// bytes, tag and attribute syntax, quoting, '<' in attribute values, entity
-// and character references, matching end tags, a single root element,
-// comments, CDATA sections and processing instructions. It does not check
-// duplicate attributes or the finer XML name and character classes.
+// bytes, tag and attribute syntax, quoting, '<' in attribute values, "]]>"
+// in text, entity and character references, matching end tags, a single
+// root element, comments, CDATA sections, processing instructions, and
+// names with at most one colon. It does not check duplicate attributes or
+// the finer XML name and character classes.
 type xmlScanner struct {
 	b     []byte
 	i     int
@@ -131,8 +132,12 @@ func (s *xmlScanner) element() *xmlError {
 		if j < 0 {
 			return s.errorf(len(s.b), "<%s> not closed", s.stack[len(s.stack)-1])
 		}
-		if err := s.refs(s.b[s.i:s.i+j], s.i); err != nil {
+		text := s.b[s.i : s.i+j]
+		if err := s.refs(text, s.i); err != nil {
 			return err
+		}
+		if k := bytes.Index(text, []byte("]]>")); k >= 0 {
+			return s.errorf(s.i+k, "]]> in text outside a CDATA section")
 		}
 		s.i += j
 		rest := s.b[s.i:]
@@ -404,8 +409,13 @@ func (s *xmlScanner) name() []byte {
 	start := i
 	for i++; i < len(b) && nameClass[b[i]] != 0; i++ {
 	}
+	name := b[start:i]
+	// At most one colon (prefix:local), as XML namespaces and encoding/xml want.
+	if c := bytes.IndexByte(name, ':'); c >= 0 && bytes.IndexByte(name[c+1:], ':') >= 0 {
+		return nil
+	}
 	s.i = i
-	return b[start:i]
+	return name
 }
 
 const (
