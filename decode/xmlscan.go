@@ -403,16 +403,20 @@ func (s *xmlScanner) space() bool {
 // loops: this is the scanner's hottest code.)
 func (s *xmlScanner) name() []byte {
 	b, i := s.b, s.i
-	if i >= len(b) || nameClass[b[i]] != nameStart {
+	if i >= len(b) || nameClass[b[i]]&nameStart == 0 {
 		return nil
 	}
 	start := i
+	seen := nameClass[b[i]]
 	for i++; i < len(b) && nameClass[b[i]] != 0; i++ {
+		seen |= nameClass[b[i]]
 	}
 	name := b[start:i]
 	// At most one colon (prefix:local), as XML namespaces and encoding/xml want.
-	if c := bytes.IndexByte(name, ':'); c >= 0 && bytes.IndexByte(name[c+1:], ':') >= 0 {
-		return nil
+	if seen&nameColon != 0 {
+		if c := bytes.IndexByte(name, ':'); bytes.IndexByte(name[c+1:], ':') >= 0 {
+			return nil
+		}
 	}
 	s.i = i
 	return name
@@ -421,6 +425,7 @@ func (s *xmlScanner) name() []byte {
 const (
 	nameStart = 1 // may start a name
 	nameChar  = 2 // may continue a name
+	nameColon = 4 // ':', with nameStart
 )
 
 // nameClass classifies bytes for XML names; bytes of multi-byte UTF-8
@@ -428,7 +433,9 @@ const (
 var nameClass = func() (t [256]uint8) {
 	for c := 0; c < 256; c++ {
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == ':', c >= 0x80:
+		case c == ':':
+			t[c] = nameStart | nameColon
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c >= 0x80:
 			t[c] = nameStart
 		case c >= '0' && c <= '9', c == '-', c == '.':
 			t[c] = nameChar
