@@ -56,7 +56,7 @@ type Writer struct {
 	out    *bufio.Writer // ng's buffer too (see NewWriter), to write in large pieces
 	file   *os.File      // closed by Close when Create opened it
 	opts   WriterOptions
-	pkt    []byte // packet being built: pseudo-header and a piece of Data
+	pkt    []byte // a packet's pseudo-header, HeaderLen bytes
 	blk    []byte // the packet's pcapng block being built
 	line   []byte // comment being built
 	err    error  // first write error; later calls return it
@@ -194,7 +194,6 @@ func (w *Writer) write(rec *Record) error {
 		if end < len(rec.Data) {
 			f |= FlagMore
 		}
-		w.pkt = w.pkt[:HeaderLen]
 		putHeader(w.pkt, rec, f, uint32(off))
 		w.blk = appendEPB(w.blk[:0], ts.UnixNano(), w.pkt, rec.Data[off:end], direction, comment)
 		if _, err := w.out.Write(w.blk); err != nil {
@@ -249,10 +248,7 @@ func (w *Writer) flush() error {
 	if w.err != nil {
 		return w.err
 	}
-	if err := w.ng.Flush(); err != nil {
-		w.err = fmt.Errorf("flush capture: %w", err)
-		return w.err
-	}
+	// ng writes into out (see NewWriter): one flush serves both.
 	if err := w.out.Flush(); err != nil {
 		w.err = fmt.Errorf("flush capture: %w", err)
 	}

@@ -598,15 +598,18 @@ func (t *Tracer) piece(raw []byte) *capfile.Record {
 }
 
 func (t *Tracer) newRecord(h *ipcIpcHdr) *capfile.Record {
-	rec := new(capfile.Record)
+	var rec *capfile.Record
 	var data []byte
 	if n := len(t.spare); n > 0 && cap(t.spare[n-1].Data) >= int(h.CapLen) {
 		rec = t.spare[n-1]
 		data = rec.Data[:h.CapLen]
 		t.spare[n-1] = nil
 		t.spare = t.spare[:n-1]
-	} else if h.CapLen > 0 {
-		data = make([]byte, h.CapLen)
+	} else {
+		rec = new(capfile.Record)
+		if h.CapLen > 0 {
+			data = make([]byte, h.CapLen)
+		}
 	}
 	*rec = capfile.Record{
 		Kind:       capfile.Kind(h.Kind),
