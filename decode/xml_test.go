@@ -37,6 +37,11 @@ func TestScanXML(t *testing.T) {
 		{"CDATA not closed", `<a><![CDATA[x</a>`, "CDATA section not closed"},
 		{"]]> in text", `<a>x]]></a>`, "]]> in text outside a CDATA section"},
 		{"two colons in a name", `<a:b:c/>`, "invalid element name"},
+		{"XML 1.0 declared with single quotes", `<?xml version='1.0' encoding='UTF-8'?><a/>`, ""},
+		{"XML version other than 1.0", `<?xml version="1.1"?><a/>`, `version "1.1"`},
+		{"version found inside another name, as etree finds it", `<?xml xversion="0"?><a/>`, `version "0"`},
+		{"attribute name outside XML 1.0's letters", `<a Ԡ=""/>`, "attribute name"},
+		{"element name outside XML 1.0's letters", `<aԠ/>`, "element name"},
 		{"invalid UTF-8", "<a>\xc3</a>", "invalid UTF-8"},
 		{"NUL", "<a>\x00</a>", "NUL byte"},
 	} {

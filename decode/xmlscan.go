@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"encoding/xml"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -23,8 +24,8 @@ type xmlAttr struct {
 // bytes, tag and attribute syntax, quoting, '<' in attribute values, "]]>"
 // in text, entity and character references, matching end tags, a single
 // root element, comments, CDATA sections, processing instructions, and
-// names with at most one colon. It does not check duplicate attributes or
-// the finer XML name and character classes.
+// names with at most one colon, of XML 1.0's name characters. It does not
+// check duplicate attributes (neither does encoding/xml).
 type xmlScanner struct {
 	b     []byte
 	i     int
@@ -301,15 +302,43 @@ func (s *xmlScanner) comment() *xmlError {
 func (s *xmlScanner) pi() *xmlError {
 	start := s.i
 	s.i += 2
-	if s.name() == nil {
+	target := s.name()
+	if target == nil {
 		return s.errorf(s.i, "processing instruction without a target")
 	}
 	end := bytes.Index(s.b[s.i:], []byte("?>"))
 	if end < 0 {
 		return s.errorf(start, "processing instruction not closed")
 	}
+	if string(target) == "xml" {
+		// etree (encoding/xml) reads only XML 1.0 and refuses the rest.
+		if v := declaredVersion(s.b[s.i : s.i+end]); len(v) > 0 && string(v) != "1.0" {
+			return s.errorf(start, "XML declaration of version %q; only 1.0 is read", v)
+		}
+	}
 	s.i += end + 2
 	return nil
+}
+
+// declaredVersion finds the version in an XML declaration's content as
+// encoding/xml does: the first "version=" directly followed by a quote,
+// up to the same quote; nil when there is none.
+func declaredVersion(content []byte) []byte {
+	const key = "version="
+	for rest := content; ; {
+		k := bytes.Index(rest, []byte(key))
+		if k < 0 || k+len(key) >= len(rest) {
+			return nil
+		}
+		q := rest[k+len(key)]
+		rest = rest[k+len(key)+1:]
+		if q == '"' || q == '\'' {
+			if j := bytes.IndexByte(rest, q); j >= 0 {
+				return rest[:j]
+			}
+			return nil
+		}
+	}
 }
 
 // doctype skips a DOCTYPE declaration, internal subset included.
@@ -418,24 +447,44 @@ func (s *xmlScanner) name() []byte {
 			return nil
 		}
 	}
+	if seen&nameHigh != 0 && !nonASCIIName(name) {
+		return nil
+	}
 	s.i = i
 	return name
+}
+
+// nonASCIIName checks a name with bytes above 0x7F against the XML 1.0
+// character classes by letting encoding/xml (etree's parser) read it. Such
+// names are rare in Pacemaker's messages, so the tables are not repeated
+// here. Invalid UTF-8 passes: the scan reports it as such.
+func nonASCIIName(name []byte) bool {
+	if !utf8.Valid(name) {
+		return true
+	}
+	doc := make([]byte, 0, len(name)+3)
+	doc = append(append(append(doc, '<'), name...), '/', '>')
+	_, err := xml.NewDecoder(bytes.NewReader(doc)).RawToken()
+	return err == nil
 }
 
 const (
 	nameStart = 1 // may start a name
 	nameChar  = 2 // may continue a name
 	nameColon = 4 // ':', with nameStart
+	nameHigh  = 8 // a byte of a multi-byte UTF-8 sequence, with nameStart
 )
 
-// nameClass classifies bytes for XML names; bytes of multi-byte UTF-8
-// sequences are accepted (the text is checked for valid UTF-8 separately).
+// nameClass classifies bytes for XML names; names with bytes of multi-byte
+// UTF-8 sequences are checked further by nonASCIIName.
 var nameClass = func() (t [256]uint8) {
 	for c := 0; c < 256; c++ {
 		switch {
 		case c == ':':
 			t[c] = nameStart | nameColon
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c >= 0x80:
+		case c >= 0x80:
+			t[c] = nameStart | nameHigh
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
 			t[c] = nameStart
 		case c >= '0' && c <= '9', c == '-', c == '.':
 			t[c] = nameChar
