@@ -163,6 +163,27 @@ struct {
 	__type(value, __u8);
 } filter_comms SEC(".maps");
 
+/*
+ * A process as the connection names of its peers name it: its pid
+ * namespace and its pid there.
+ */
+struct proc_key {
+	__u32 pidns;
+	__u32 pid;
+};
+
+/*
+ * The processes whose command --comm names: what is written to them is
+ * kept too. Filled by the loader for the processes running at start, then
+ * by the exec program and by their own messages.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct proc_key);
+	__type(value, __u8);
+} comm_procs SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -272,13 +293,51 @@ static __always_inline void fill_identity(struct ipc_hdr *h)
 	h->pidns = BPF_CORE_READ(up.ns, ns.inum);
 }
 
-/* comm_ok applies --comm; it also fills h->comm. */
+/* current_proc_key names the current process for comm_procs. */
+static __always_inline struct proc_key current_proc_key(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pid *pid = task->group_leader->thread_pid;
+	unsigned int level = pid->level;
+	struct proc_key k = {.pidns = PROC_PID_INIT_INO, .pid = bpf_get_current_pid_tgid() >> 32};
+	if (level) {
+		/* numbers[] has level+1 entries; the last is the task's own namespace. */
+		struct upid up = {};
+		bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
+		k.pid = up.nr;
+		k.pidns = BPF_CORE_READ(up.ns, ns.inum);
+	}
+	return k;
+}
+
+__attribute__((noinline)) int conn_pids(struct ipc_hdr *h);
+
+/*
+ * comm_ok applies --comm to both ends of a connection, as --pid does: it
+ * keeps what processes of the named commands write, and what is written to
+ * them, known by the peer pids in the connection name (as the server's pid
+ * namespace sees them; the writer's namespace stands for it). It also
+ * fills h->comm.
+ */
 static __always_inline bool comm_ok(struct ipc_hdr *h)
 {
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 	if (!filter_comm)
 		return true;
-	return bpf_map_lookup_elem(&filter_comms, h->comm) != NULL;
+	struct proc_key k = current_proc_key();
+	if (bpf_map_lookup_elem(&filter_comms, h->comm)) {
+		if (!bpf_map_lookup_elem(&comm_procs, &k)) {
+			__u8 one = 1;
+			bpf_map_update_elem(&comm_procs, &k, &one, BPF_ANY);
+		}
+		return true;
+	}
+	conn_pids(h);
+	k.pid = h->client_pid;
+	if (k.pid && bpf_map_lookup_elem(&comm_procs, &k))
+		return true;
+	k.pid = h->server_pid;
+	return k.pid && bpf_map_lookup_elem(&comm_procs, &k);
 }
 
 /*
@@ -335,15 +394,7 @@ static __always_inline bool pidns_ok(void)
 {
 	if (!filter_pidns)
 		return true;
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pid *pid = task->group_leader->thread_pid;
-	unsigned int level = pid->level;
-	__u32 inum = PROC_PID_INIT_INO;
-	if (level) {
-		struct upid up = {};
-		bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
-		inum = BPF_CORE_READ(up.ns, ns.inum);
-	}
+	__u32 inum = current_proc_key().pidns;
 	return bpf_map_lookup_elem(&filter_pidnss, &inum) != NULL;
 }
 
@@ -1110,6 +1161,19 @@ int BPF_PROG(process_exec, struct task_struct *task)
 	 * the daemons and tools themselves. */
 	__u32 tgid = task->tgid;
 	bpf_map_delete_elem(&socket_owners, &tgid);
+
+	/* A new program, a new command name: keep comm_procs in step. */
+	if (filter_comm) {
+		char comm[16];
+		struct proc_key k = current_proc_key();
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (bpf_map_lookup_elem(&filter_comms, comm)) {
+			__u8 one = 1;
+			bpf_map_update_elem(&comm_procs, &k, &one, BPF_ANY);
+		} else {
+			bpf_map_delete_elem(&comm_procs, &k);
+		}
+	}
 	return 0;
 }
 

@@ -28,7 +28,9 @@ type Config struct {
 	// server pid (pids as the server's pid namespace sees them).
 	PIDs []uint32
 	// Comms keeps messages written by a process with one of these command
-	// names (at most 15 bytes, as the kernel keeps them).
+	// names (at most 15 bytes, as the kernel keeps them), and messages
+	// written to such a process on its connections (known from the pids in
+	// the connection name), so both ends of its conversations.
 	Comms []string
 	// Services keeps messages of these libqb services (cib_rw, crmd, cpg...).
 	Services []string

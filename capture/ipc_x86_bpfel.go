@@ -72,10 +72,17 @@ type ipcPending struct {
 	Hdr    ipcIpcHdr
 }
 
+type ipcProcKey struct {
+	_     structs.HostLayout
+	Pidns uint32
+	Pid   uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	ipcMapCommProcs          = "comm_procs"
 	ipcMapCounters           = "counters"
 	ipcMapEvents             = "events"
 	ipcMapFilterComms        = "filter_comms"
@@ -184,6 +191,7 @@ type ipcProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type ipcMapSpecs struct {
+	CommProcs       *ebpf.MapSpec `ebpf:"comm_procs"`
 	Counters        *ebpf.MapSpec `ebpf:"counters"`
 	Events          *ebpf.MapSpec `ebpf:"events"`
 	FilterComms     *ebpf.MapSpec `ebpf:"filter_comms"`
@@ -228,6 +236,7 @@ func (o *ipcObjects) Close() error {
 //
 // It can be passed to loadIpcObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ipcMaps struct {
+	CommProcs       *ebpf.Map `ebpf:"comm_procs"`
 	Counters        *ebpf.Map `ebpf:"counters"`
 	Events          *ebpf.Map `ebpf:"events"`
 	FilterComms     *ebpf.Map `ebpf:"filter_comms"`
@@ -241,6 +250,7 @@ type ipcMaps struct {
 
 func (m *ipcMaps) Close() error {
 	return _IpcClose(
+		m.CommProcs,
 		m.Counters,
 		m.Events,
 		m.FilterComms,

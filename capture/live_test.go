@@ -393,7 +393,17 @@ func TestCaptureLossCounted(t *testing.T) {
 // Pacemaker cluster of scripts/testcluster, when it runs (it is not started
 // here), and checks the CIB in the captured reply against what cibadmin
 // printed. PCMK_TRACE_TESTCLUSTER=1 makes a stopped cluster a failure.
+//
+// --comm keeps both ends of a conversation: naming the client keeps the
+// server's replies (the client is known from its exec), naming the server
+// keeps the client's requests (the running server is found at start).
 func TestCaptureTestCluster(t *testing.T) {
+	for _, comm := range []string{"cibadmin", "pacemaker-based"} {
+		t.Run(comm, func(t *testing.T) { testCaptureTestCluster(t, comm) })
+	}
+}
+
+func testCaptureTestCluster(t *testing.T, comm string) {
 	requireRoot(t)
 	script, err := filepath.Abs("../scripts/testcluster")
 	if err != nil {
@@ -405,7 +415,7 @@ func TestCaptureTestCluster(t *testing.T) {
 		}
 		t.Skip("scripts/testcluster is not running")
 	}
-	tr := openTracer(t, Config{Services: []string{"cib_rw"}, Comms: []string{"cibadmin", "pacemaker-based"}})
+	tr := openTracer(t, Config{Services: []string{"cib_rw"}, Comms: []string{comm}})
 	printed, err := exec.Command(script, "exec", "cibadmin", "-Q").Output()
 	if err != nil {
 		t.Fatalf("cibadmin -Q: %v", err)

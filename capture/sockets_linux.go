@@ -16,17 +16,7 @@ import (
 // (the socket transport). /proc/PID/net/unix lists the sockets of the
 // process's network namespace, so each namespace is read once.
 func socketOwners() []uint32 {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var pids []int
-	for _, e := range entries {
-		if pid, err := strconv.Atoi(e.Name()); err == nil && pid > 0 {
-			pids = append(pids, pid)
-		}
-	}
-
+	pids := processIDs()
 	inodes := map[string]bool{} // "socket:[N]" of libqb datagram sockets
 	seenNS := map[string]bool{}
 	for _, pid := range pids {

@@ -193,9 +193,12 @@ func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
 			ipcProgSysEnterRecvfrom, ipcProgSysExitRecvfrom)
 	}
 	if cfg.NoSocket {
-		drop = append(drop, ipcProgSysEnterBind, ipcProgProcessFork, ipcProgProcessExec, ipcProgSysEnterSendto, ipcProgSysExitSendto, ipcProgSysEnterWritev,
+		drop = append(drop, ipcProgSysEnterBind, ipcProgProcessFork, ipcProgSysEnterSendto, ipcProgSysExitSendto, ipcProgSysEnterWritev,
 			ipcProgSysExitWritev, ipcProgSysEnterSendmsg, ipcProgSysExitSendmsg,
 			ipcProgSysEnterRecvfrom, ipcProgSysExitRecvfrom)
+		if len(cfg.Comms) == 0 {
+			drop = append(drop, ipcProgProcessExec) // --comm follows exec
+		}
 	}
 	for _, p := range drop {
 		delete(spec.Programs, p)
@@ -232,6 +235,15 @@ func fillFilters(coll *ebpf.Collection, cfg Config) error {
 		copy(key[:], c)
 		if err := coll.Maps[ipcMapFilterComms].Put(key, one); err != nil {
 			return fmt.Errorf("comm filter: %w", err)
+		}
+	}
+	if len(cfg.Comms) > 0 {
+		// What is written to these processes is kept too: name the
+		// running ones; the exec program and their messages add the rest.
+		for _, p := range processesNamed(cfg.Comms) {
+			if err := coll.Maps[ipcMapCommProcs].Put(p, one); err != nil {
+				return fmt.Errorf("comm filter: %w", err)
+			}
 		}
 	}
 	for _, s := range cfg.Services {

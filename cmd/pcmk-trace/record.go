@@ -53,7 +53,7 @@ type recordOptions struct {
 func (o *recordOptions) flags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.output, "write", "w", "", "write records to `FILE` (pcapng; - for standard output) instead of printing them")
 	fs.UintSliceVar(&o.pids, "pid", nil, "keep messages written by, or on a connection of, this `PID` (repeatable)")
-	fs.StringSliceVar(&o.comms, "comm", nil, "keep messages written by processes of this command `NAME` (repeatable)")
+	fs.StringSliceVar(&o.comms, "comm", nil, "keep messages written by, or to, processes of this command `NAME` (repeatable)")
 	fs.StringSliceVar(&o.services, "service", nil, "keep messages of this libqb `SERVICE`: cib_rw, crmd, attrd, ... (repeatable)")
 	fs.UintSliceVar(&o.nsOf, "ns-of", nil, "keep messages written by processes in the pid namespace of this `PID` (a container, a sandbox; repeatable)")
 	fs.Uint32Var(&o.snaplen, "snaplen", 0, "copy at most `N` bytes of each message (0: whole messages)")
