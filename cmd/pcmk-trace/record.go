@@ -512,8 +512,10 @@ func writerID(rec *capfile.Record) string {
 }
 
 // xmlRoot returns "<name>" when data is a Pacemaker message whose payload
-// (after its 40-byte header) starts with an XML element, "(bzip2)" when the
-// payload is compressed, or "". It looks at a few bytes, no more.
+// (after its 40-byte header) starts with an XML element, followed by the
+// operation its start tag names (cib_op, st_op, lrmd_op, crm_task or task,
+// as decode ranks them), "(bzip2)" when the payload is compressed, or "".
+// It looks at the start tag, no further.
 func xmlRoot(data []byte) string {
 	const hdr = 40
 	// The envelope's version byte: offset 36 in 2.1.x-3.0.0, 32 in 3.0.1+.
@@ -541,8 +543,47 @@ func xmlRoot(data []byte) string {
 	if end == 1 || end == 64 {
 		return ""
 	}
-	return "<" + string(p[1:end]) + ">"
+	root := "<" + string(p[1:end]) + ">"
+	tag := p[end:min(len(p), 4096)]
+	if i := bytes.IndexByte(tag, '>'); i >= 0 {
+		tag = tag[:i]
+	}
+	for _, name := range []string{"cib_op", "st_op", "lrmd_op", "crm_task", "task"} {
+		if op := attrValue(tag, name); op != "" {
+			return root + " " + op
+		}
+	}
+	return root
 }
+
+// attrValue returns the value of attribute name in the attributes of a start
+// tag when it is short and printable, else "".
+func attrValue(tag []byte, name string) string {
+	for i := 0; ; {
+		j := bytes.Index(tag[i:], []byte(name))
+		if j < 0 {
+			return ""
+		}
+		j += i
+		i = j + len(name)
+		if j == 0 || !isSpace(tag[j-1]) || i+1 >= len(tag) || tag[i] != '=' || (tag[i+1] != '"' && tag[i+1] != '\'') {
+			continue
+		}
+		v := tag[i+2:]
+		k := bytes.IndexByte(v, tag[i+1])
+		if k <= 0 || k > 64 {
+			return ""
+		}
+		for _, c := range v[:k] {
+			if c < 0x21 || c > 0x7e {
+				return ""
+			}
+		}
+		return string(v[:k])
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // byteSize is a flag value in bytes with an optional K, M or G suffix (powers of 1024).
 type byteSize int

@@ -82,12 +82,12 @@ func TestWriteLine(t *testing.T) {
 		{"request", capfile.Record{Kind: capfile.KindMessage, Time: at, Channel: capfile.ChannelRequest,
 			Transport: capfile.TransportSHM, PID: 4242, NSPID: 4242, Comm: "cibadmin", Service: "cib_rw",
 			ServerPID: 54, ClientPID: 4242, OrigLen: uint32(len(msg)), Data: msg},
-			"15:04:05.123456 cibadmin[4242] > 54 cib_rw request id 2 82 bytes <cib_command>\n"},
+			"15:04:05.123456 cibadmin[4242] > 54 cib_rw request id 2 82 bytes <cib_command> cib_query\n"},
 		{"namespaced event over socket, truncated", capfile.Record{Kind: capfile.KindMessage, Time: at,
 			Channel: capfile.ChannelEvent, Transport: capfile.TransportSocket, Flags: capfile.FlagTruncated,
 			PID: 900, NSPID: 54, Comm: "pacemaker-based", Service: "cib_rw", ServerPID: 54, ClientPID: 77,
 			OrigLen: 5000, Data: msg},
-			"15:04:05.123456 pacemaker-based[900/54] > 77 cib_rw event (socket) id 2 5000 bytes (82 captured) <cib_command>\n"},
+			"15:04:05.123456 pacemaker-based[900/54] > 77 cib_rw event (socket) id 2 5000 bytes (82 captured) <cib_command> cib_query\n"},
 		{"corosync", capfile.Record{Kind: capfile.KindMessage, Time: at, Channel: capfile.ChannelResponse,
 			PID: 29, NSPID: 29, Comm: "corosync", Service: "cmap", ClientPID: 219, OrigLen: 24,
 			Data: make([]byte, 24)},
@@ -114,7 +114,10 @@ func TestXMLRoot(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"element", pacemakerMessage(1, "<lrmd_command lrmd_op=\"x\"/>"), "<lrmd_command>"},
+		{"element and operation", pacemakerMessage(1, "<lrmd_command lrmd_op=\"x\"/>"), "<lrmd_command> x"},
+		{"operation by rank", pacemakerMessage(1, "<c task='t' xcib_op=\"no\" cib_op=\"cib_query\">"), "<c> cib_query"},
+		{"operation outside the start tag", pacemakerMessage(1, "<c><d cib_op=\"x\"/></c>"), "<c>"},
+		{"unprintable operation", pacemakerMessage(1, "<c cib_op=\"a b\"/>"), "<c>"},
 		{"no attributes", pacemakerMessage(1, "<ping/>"), "<ping>"},
 		{"bzip2", pacemakerMessage(1, "BZh41AY&SY"), "(bzip2)"},
 		{"not XML", pacemakerMessage(1, "hello"), ""},
