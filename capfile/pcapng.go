@@ -125,7 +125,9 @@ func (r *Reader) checkStart() error {
 	case m == blockSHB:
 		return nil
 	case m == pcapMagicUS || m == pcapMagicNS || m == pcapMagicUSBE || m == pcapMagicNSBE:
-		return fmt.Errorf("capfile: classic pcap file, not pcapng: not written by pcmk-trace")
+		// pcmk-trace writes pcapng; a capture converted to pcap (editcap
+		// -F pcap) lost its section metadata and maybe its nanoseconds.
+		return fmt.Errorf("capfile: classic pcap file, not pcapng: convert it back with editcap -F pcapng, or use the original capture")
 	case b[0] == 0x1f && b[1] == 0x8b:
 		return fmt.Errorf("capfile: gzip-compressed file: decompress it first")
 	default:
