@@ -42,6 +42,10 @@ func TestScanXML(t *testing.T) {
 		{"version found inside another name, as etree finds it", `<?xml xversion="0"?><a/>`, `version "0"`},
 		{"attribute name outside XML 1.0's letters", `<a Ԡ=""/>`, "attribute name"},
 		{"element name outside XML 1.0's letters", `<aԠ/>`, "element name"},
+		{"empty comment", `<!----><a/>`, ""},
+		{"-- in a comment", `<a><!-- a -- b --></a>`, `"--" in a comment`},
+		{"- before a comment's end", `<!-- a ---><a/>`, `"--" in a comment`},
+		{"-> in a comment", `<!--->--><a/>`, ""},
 		{"invalid UTF-8", "<a>\xc3</a>", "invalid UTF-8"},
 		{"NUL", "<a>\x00</a>", "NUL byte"},
 	} {

@@ -291,9 +291,14 @@ func (s *xmlScanner) endTag() *xmlError {
 }
 
 func (s *xmlScanner) comment() *xmlError {
-	end := bytes.Index(s.b[s.i+4:], []byte("-->"))
+	body := s.b[s.i+4:]
+	end := bytes.Index(body, []byte("-->"))
 	if end < 0 {
 		return s.errorf(s.i, "comment not closed")
+	}
+	// XML allows no "--" in a comment, nor a '-' just before its end.
+	if body = body[:end]; bytes.Contains(body, []byte("--")) || bytes.HasSuffix(body, []byte("-")) {
+		return s.errorf(s.i, `"--" in a comment`)
 	}
 	s.i += 4 + end + 3
 	return nil
