@@ -123,6 +123,11 @@ func (f *TextFormatter) appendLine(b []byte, m *Message) []byte {
 		b = append(b, " -> "...)
 		b = appendServer(b, m)
 	} else {
+		if !m.RX {
+			// A daemon is also the client of others (the controller of the
+			// CIB, the fencer of the CIB's notifications): name it there.
+			f.learn(m.PID, m.ServerPID, m.Comm)
+		}
 		b = appendServer(b, m)
 		b = append(b, " -> "...)
 		b = f.appendClient(b, m.ClientPID, "")
@@ -178,8 +183,8 @@ func (f *TextFormatter) appendLine(b []byte, m *Message) []byte {
 	return b
 }
 
-// learn remembers a client's command name under its pid and, when it
-// differs (pid namespaces), the pid its server sees.
+// learn remembers a writer's command name under its pid and, when it
+// differs (pid namespaces), the pid the connection name gives it.
 func (f *TextFormatter) learn(pid, serverView uint32, comm string) {
 	if comm == "" {
 		return
