@@ -76,7 +76,14 @@ func runPair(t *testing.T, bin, service, transport string, max int, sizes []int)
 
 func runPairWait(t *testing.T, bin, service, transport string, max int, sizes []int, connected func()) (server, client int) {
 	t.Helper()
-	srv := exec.Command(bin, "server", service, transport, strconv.Itoa(max))
+	return runPairBins(t, bin, bin, service, transport, max, sizes, connected)
+}
+
+// runPairBins is runPairWait with the server run from srvBin, a copy of
+// qbpair under another name (another command name for the kernel).
+func runPairBins(t *testing.T, srvBin, bin, service, transport string, max int, sizes []int, connected func()) (server, client int) {
+	t.Helper()
+	srv := exec.Command(srvBin, "server", service, transport, strconv.Itoa(max))
 	stdout, err := srv.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -349,6 +356,57 @@ func TestCaptureFilters(t *testing.T) {
 	}
 	if n != 3 {
 		t.Errorf("%d messages, want 3", n)
+	}
+}
+
+// Comms keeps both ends of a conversation: what a named process writes and
+// what is written to it, whether it started after the tracer (exec), before
+// it (the scan at Open), and with or without the socket transport's hooks.
+func TestCaptureCommBothEnds(t *testing.T) {
+	requireRoot(t)
+	bin := buildQBPair(t)
+	srvBin := filepath.Join(t.TempDir(), "qbsrv")
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(srvBin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		comm     string
+		before   bool // the tracer opens once both ends run
+		noSocket bool
+	}{
+		{"qbsrv", false, false},
+		{"qbsrv", false, true},
+		{"qbsrv", true, true},
+		{"qbpair", false, true},
+		{"qbpair", true, false},
+	} {
+		name := fmt.Sprintf("%s-running=%v-nosocket=%v", tc.comm, tc.before, tc.noSocket)
+		t.Run(name, func(t *testing.T) {
+			service := fmt.Sprintf("pt%d-comm", os.Getpid())
+			cfg := Config{Comms: []string{tc.comm}, NoSocket: tc.noSocket}
+			var tr *Tracer
+			open := func() { tr = openTracer(t, cfg) }
+			if !tc.before {
+				open()
+				open = func() {}
+			}
+			runPairBins(t, srvBin, bin, service, "shm", 1<<20, []int{100, 5000}, open)
+			got := map[capfile.Channel]int{}
+			for _, r := range collect(t, tr, 300*time.Millisecond) {
+				if r.Kind == capfile.KindMessage && r.Service == service {
+					got[r.Channel]++
+				}
+			}
+			for _, ch := range []capfile.Channel{capfile.ChannelRequest, capfile.ChannelResponse, capfile.ChannelEvent} {
+				if got[ch] != 2 {
+					t.Errorf("%d %v messages, want 2", got[ch], ch)
+				}
+			}
+		})
 	}
 }
 

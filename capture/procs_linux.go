@@ -28,6 +28,9 @@ func processIDs() []int {
 // as ipcProcKey wants: its pid namespace and its pid there. Processes that
 // vanish while it looks are left out.
 func processesNamed(comms []string) []ipcProcKey {
+	if len(comms) == 0 {
+		return nil
+	}
 	want := map[string]bool{}
 	for _, c := range comms {
 		want[c[:min(len(c), 15)]] = true

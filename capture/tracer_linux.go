@@ -149,6 +149,9 @@ func Open(cfg Config) (*Tracer, error) {
 	if err := fillFilters(t.coll, cfg); err != nil {
 		return nil, err
 	}
+	if err := t.attachProcessHooks(cfg); err != nil {
+		return nil, err
+	}
 
 	if err := t.attachLibraries(cfg); err != nil {
 		return nil, err
@@ -240,15 +243,6 @@ func fillFilters(coll *ebpf.Collection, cfg Config) error {
 		copy(key[:], c)
 		if err := coll.Maps[ipcMapFilterComms].Put(key, one); err != nil {
 			return fmt.Errorf("comm filter: %w", err)
-		}
-	}
-	if len(cfg.Comms) > 0 {
-		// What is written to these processes is kept too: name the
-		// running ones; the exec program and their messages add the rest.
-		for _, p := range processesNamed(cfg.Comms) {
-			if err := coll.Maps[ipcMapCommProcs].Put(p, one); err != nil {
-				return fmt.Errorf("comm filter: %w", err)
-			}
 		}
 	}
 	for _, s := range cfg.Services {
@@ -401,20 +395,36 @@ func (t *Tracer) attachSyscalls(rx bool) error {
 	return <-errc
 }
 
-func (t *Tracer) attachSyscallsHere(rx bool) error {
-	// Learn which processes own libqb datagram sockets before watching
-	// their sends: first the binds and forks from now on, then those
-	// already running.
+// attachProcessHooks attaches the fork and exec programs the configuration
+// kept, then names the processes already running that --comm matches:
+// from then on the exec program follows new ones, so none falls between.
+func (t *Tracer) attachProcessHooks(cfg Config) error {
 	for name, prog := range map[string]string{
 		"sched_process_fork": ipcProgProcessFork,
 		"sched_process_exec": ipcProgProcessExec,
 	} {
+		if t.coll.Programs[prog] == nil {
+			continue // dropped by configure
+		}
 		l, err := link.AttachTracing(link.TracingOptions{Program: t.coll.Programs[prog]})
 		if err != nil {
 			return fmt.Errorf("attach tp_btf %s: %w", name, err)
 		}
 		t.links = append(t.links, l)
 	}
+	// What is written to processes --comm names is kept too.
+	for _, p := range processesNamed(cfg.Comms) {
+		if err := t.coll.Maps[ipcMapCommProcs].Put(p, uint8(1)); err != nil {
+			return fmt.Errorf("comm filter: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *Tracer) attachSyscallsHere(rx bool) error {
+	// Learn which processes own libqb datagram sockets before watching
+	// their sends: first the binds (forks are followed since Open attached
+	// the process hooks), then those already running.
 	bind, err := link.Tracepoint("syscalls", "sys_enter_bind", t.coll.Programs[ipcProgSysEnterBind], nil)
 	if err != nil {
 		return fmt.Errorf("attach tracepoint sys_enter_bind: %w", err)
