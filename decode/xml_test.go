@@ -46,6 +46,13 @@ func TestScanXML(t *testing.T) {
 		{"-- in a comment", `<a><!-- a -- b --></a>`, `"--" in a comment`},
 		{"- before a comment's end", `<!-- a ---><a/>`, `"--" in a comment`},
 		{"-> in a comment", `<!--->--><a/>`, ""},
+		{"DOCTYPE nesting on < and >, as encoding/xml", `<!DOCTYPE a [<!ENTITY e "x">]><a/>`, ""},
+		{"DOCTYPE with a < not closed", `<!DOCTYPE a [<]><a/>`, "DOCTYPE not closed"},
+		{"DOCTYPE with a comment holding >", `<!DOCTYPE a [<!-- > --> ]><a/>`, ""},
+		{"PI target with two colons", `<?a:b:c x?><a/>`, ""},
+		{"reference to a surrogate (read as U+FFFD)", `<a x="&#xD800;">&#xDFFF;</a>`, ""},
+		{"1024 nested elements", strings.Repeat("<a>", 1024) + strings.Repeat("</a>", 1024), ""},
+		{"1025 nested elements", strings.Repeat("<a>", 1024) + "<b/>" + strings.Repeat("</a>", 1024), "nested deeper than 1024"},
 		{"invalid UTF-8", "<a>\xc3</a>", "invalid UTF-8"},
 		{"NUL", "<a>\x00</a>", "NUL byte"},
 	} {

@@ -34,6 +34,9 @@ type xmlScanner struct {
 	attrs []xmlAttr
 }
 
+// maxXMLDepth is etree's limit on nested elements, which it reads no deeper.
+const maxXMLDepth = 1024
+
 // xmlError is a syntax error at byte pos of the text.
 type xmlError struct {
 	pos int
@@ -175,6 +178,9 @@ func (s *xmlScanner) element() *xmlError {
 // startTag reads "<name attr='v' ...>" or "/>" at s.i, pushing the name
 // unless the element closes itself.
 func (s *xmlScanner) startTag() (selfClosed bool, err *xmlError) {
+	if len(s.stack) >= maxXMLDepth {
+		return false, s.errorf(s.i, "elements nested deeper than %d", maxXMLDepth)
+	}
 	s.i++ // '<'
 	name := s.name()
 	if name == nil {
@@ -307,7 +313,7 @@ func (s *xmlScanner) comment() *xmlError {
 func (s *xmlScanner) pi() *xmlError {
 	start := s.i
 	s.i += 2
-	target := s.name()
+	target := s.piTarget()
 	if target == nil {
 		return s.errorf(s.i, "processing instruction without a target")
 	}
@@ -346,13 +352,15 @@ func declaredVersion(content []byte) []byte {
 	}
 }
 
-// doctype skips a DOCTYPE declaration, internal subset included.
+// doctype skips a DOCTYPE declaration the way encoding/xml skips any
+// directive: up to the '>' that closes it, counting the '<' and '>' outside
+// quotes and skipping comments; brackets mean nothing to it.
 func (s *xmlScanner) doctype() *xmlError {
-	start := s.i
+	start, b := s.i, s.b
 	depth := 0
 	var quote byte
-	for s.i++; s.i < len(s.b); s.i++ {
-		c := s.b[s.i]
+	for i := s.i + 2; i < len(b); i++ {
+		c := b[i]
 		switch {
 		case quote != 0:
 			if c == quote {
@@ -360,13 +368,22 @@ func (s *xmlScanner) doctype() *xmlError {
 			}
 		case c == '"' || c == '\'':
 			quote = c
-		case c == '[':
-			depth++
-		case c == ']':
+		case c == '>':
+			if depth == 0 {
+				s.i = i + 1
+				return nil
+			}
 			depth--
-		case c == '>' && depth <= 0:
-			s.i++
-			return nil
+		case c == '<':
+			if bytes.HasPrefix(b[i+1:], []byte("!--")) {
+				end := bytes.Index(b[i+4:], []byte("-->"))
+				if end < 0 {
+					return s.errorf(i, "comment not closed")
+				}
+				i += 4 + end + 2
+				continue
+			}
+			depth++
 		}
 	}
 	return s.errorf(start, "DOCTYPE not closed")
@@ -404,7 +421,8 @@ func refLen(b []byte) (int, bool) {
 		} else {
 			r, err = strconv.ParseUint(string(body[1:]), 10, 32)
 		}
-		if err != nil || !xmlChar(rune(r)) {
+		// encoding/xml reads a reference to a surrogate as U+FFFD.
+		if err != nil || !(xmlChar(rune(r)) || r >= 0xD800 && r <= 0xDFFF) {
 			return 0, false
 		}
 		return semi + 1, true
@@ -453,6 +471,27 @@ func (s *xmlScanner) name() []byte {
 		}
 	}
 	if seen&nameHigh != 0 && !nonASCIIName(name) {
+		return nil
+	}
+	s.i = i
+	return name
+}
+
+// piTarget reads a processing instruction's target: a name in which
+// encoding/xml, unlike in element and attribute names, allows any number of
+// colons.
+func (s *xmlScanner) piTarget() []byte {
+	b, i := s.b, s.i
+	if i >= len(b) || nameClass[b[i]]&nameStart == 0 {
+		return nil
+	}
+	start := i
+	seen := nameClass[b[i]]
+	for i++; i < len(b) && nameClass[b[i]] != 0; i++ {
+		seen |= nameClass[b[i]]
+	}
+	name := b[start:i]
+	if seen&nameHigh != 0 && !nonASCIIName(bytes.ReplaceAll(name, []byte(":"), []byte("_"))) {
 		return nil
 	}
 	s.i = i
