@@ -544,43 +544,62 @@ func xmlRoot(data []byte) string {
 		return ""
 	}
 	root := "<" + string(p[1:end]) + ">"
-	tag := p[end:min(len(p), 4096)]
-	if i := bytes.IndexByte(tag, '>'); i >= 0 {
-		tag = tag[:i]
-	}
-	for _, name := range []string{"cib_op", "st_op", "lrmd_op", "crm_task", "task"} {
-		if op := attrValue(tag, name); op != "" {
-			return root + " " + op
-		}
+	if op := startTagOp(p[end:min(len(p), 4096)]); op != "" {
+		return root + " " + op
 	}
 	return root
 }
 
-// attrValue returns the value of attribute name in the attributes of a start
-// tag when it is short and printable, else "".
-func attrValue(tag []byte, name string) string {
+// opRank ranks the attributes that name an operation as decode does; lower wins.
+var opRank = map[string]int{"cib_op": 1, "st_op": 2, "lrmd_op": 3, "crm_task": 4, "task": 5}
+
+// startTagOp walks the attributes of a start tag (from after its name) and
+// returns the operation the best-ranked one names, when it is short and
+// printable; it stops at the tag's end or at anything it cannot read.
+func startTagOp(tag []byte) string {
+	op, rank := "", len(opRank)+1
 	for i := 0; ; {
-		j := bytes.Index(tag[i:], []byte(name))
-		if j < 0 {
-			return ""
+		for i < len(tag) && isSpace(tag[i]) {
+			i++
 		}
-		j += i
-		i = j + len(name)
-		if j == 0 || !isSpace(tag[j-1]) || i+1 >= len(tag) || tag[i] != '=' || (tag[i+1] != '"' && tag[i+1] != '\'') {
-			continue
+		j := i
+		for j < len(tag) && tag[j] != '=' && tag[j] != '>' && tag[j] != '/' && !isSpace(tag[j]) {
+			j++
 		}
-		v := tag[i+2:]
-		k := bytes.IndexByte(v, tag[i+1])
-		if k <= 0 || k > 64 {
-			return ""
+		name := tag[i:j]
+		for j < len(tag) && isSpace(tag[j]) {
+			j++
 		}
-		for _, c := range v[:k] {
-			if c < 0x21 || c > 0x7e {
-				return ""
-			}
+		if len(name) == 0 || j >= len(tag) || tag[j] != '=' {
+			return op
 		}
-		return string(v[:k])
+		for j++; j < len(tag) && isSpace(tag[j]); j++ {
+		}
+		if j >= len(tag) || (tag[j] != '"' && tag[j] != '\'') {
+			return op
+		}
+		k := bytes.IndexByte(tag[j+1:], tag[j])
+		if k < 0 {
+			return op
+		}
+		value := tag[j+1 : j+1+k]
+		if r, ok := opRank[string(name)]; ok && r < rank && printable(value) {
+			op, rank = string(value), r
+		}
+		i = j + 1 + k + 1
 	}
+}
+
+func printable(v []byte) bool {
+	if len(v) == 0 || len(v) > 64 {
+		return false
+	}
+	for _, c := range v {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
