@@ -374,17 +374,20 @@ func TestCaptureCommBothEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		comm     string
-		before   bool // the tracer opens once both ends run
-		noSocket bool
+		comm      string
+		before    bool // the tracer opens once both ends run
+		noSocket  bool
+		transport string
 	}{
-		{"qbsrv", false, false},
-		{"qbsrv", false, true},
-		{"qbsrv", true, true},
-		{"qbpair", false, true},
-		{"qbpair", true, false},
+		{"qbsrv", false, false, "shm"},
+		{"qbsrv", false, true, "shm"},
+		{"qbsrv", true, true, "shm"},
+		{"qbpair", false, true, "shm"},
+		{"qbpair", true, false, "shm"},
+		{"qbsrv", false, false, "socket"},
+		{"qbpair", true, false, "socket"},
 	} {
-		name := fmt.Sprintf("%s-running=%v-nosocket=%v", tc.comm, tc.before, tc.noSocket)
+		name := fmt.Sprintf("%s-%s-running=%v-nosocket=%v", tc.transport, tc.comm, tc.before, tc.noSocket)
 		t.Run(name, func(t *testing.T) {
 			service := fmt.Sprintf("pt%d-comm", os.Getpid())
 			cfg := Config{Comms: []string{tc.comm}, NoSocket: tc.noSocket}
@@ -394,7 +397,7 @@ func TestCaptureCommBothEnds(t *testing.T) {
 				open()
 				open = func() {}
 			}
-			runPairBins(t, srvBin, bin, service, "shm", 1<<20, []int{100, 5000}, open)
+			runPairBins(t, srvBin, bin, service, tc.transport, 1<<20, []int{100, 5000}, open)
 			got := map[capfile.Channel]int{}
 			for _, r := range collect(t, tr, 300*time.Millisecond) {
 				if r.Kind == capfile.KindMessage && r.Service == service {
