@@ -451,36 +451,17 @@ func (s *xmlScanner) space() bool {
 	return spaced
 }
 
-// name reads an XML name at s.i, or returns nil. (Locals, not s.i, in the
-// loops: this is the scanner's hottest code.)
-func (s *xmlScanner) name() []byte {
-	b, i := s.b, s.i
-	if i >= len(b) || nameClass[b[i]]&nameStart == 0 {
-		return nil
-	}
-	start := i
-	seen := nameClass[b[i]]
-	for i++; i < len(b) && nameClass[b[i]] != 0; i++ {
-		seen |= nameClass[b[i]]
-	}
-	name := b[start:i]
-	// At most one colon (prefix:local), as XML namespaces and encoding/xml want.
-	if seen&nameColon != 0 {
-		if c := bytes.IndexByte(name, ':'); bytes.IndexByte(name[c+1:], ':') >= 0 {
-			return nil
-		}
-	}
-	if seen&nameHigh != 0 && !nonASCIIName(name) {
-		return nil
-	}
-	s.i = i
-	return name
-}
+// name reads an element or attribute name at s.i, or returns nil: at most
+// one colon (prefix:local), as XML namespaces and encoding/xml want.
+func (s *xmlScanner) name() []byte { return s.readName(true) }
 
 // piTarget reads a processing instruction's target: a name in which
-// encoding/xml, unlike in element and attribute names, allows any number of
-// colons.
-func (s *xmlScanner) piTarget() []byte {
+// encoding/xml allows any number of colons.
+func (s *xmlScanner) piTarget() []byte { return s.readName(false) }
+
+// readName reads an XML name at s.i, or returns nil. (Locals, not s.i, in
+// the loops: this is the scanner's hottest code.)
+func (s *xmlScanner) readName(oneColon bool) []byte {
 	b, i := s.b, s.i
 	if i >= len(b) || nameClass[b[i]]&nameStart == 0 {
 		return nil
@@ -491,8 +472,16 @@ func (s *xmlScanner) piTarget() []byte {
 		seen |= nameClass[b[i]]
 	}
 	name := b[start:i]
-	if seen&nameHigh != 0 && !nonASCIIName(bytes.ReplaceAll(name, []byte(":"), []byte("_"))) {
-		return nil
+	if seen&(nameColon|nameHigh) != 0 {
+		c := bytes.IndexByte(name, ':')
+		if oneColon && c >= 0 && bytes.IndexByte(name[c+1:], ':') >= 0 {
+			return nil
+		}
+		// nonASCIIName reads the name as an element's: colons, allowed
+		// here, become a name character of the same classes.
+		if seen&nameHigh != 0 && !nonASCIIName(bytes.ReplaceAll(name, []byte(":"), []byte("_"))) {
+			return nil
+		}
 	}
 	s.i = i
 	return name
