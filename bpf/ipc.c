@@ -267,6 +267,25 @@ static __always_inline void count(__u32 idx, __u64 n)
 /* The initial pid namespace's inode number (include/linux/proc_ns.h). */
 #define PROC_PID_INIT_INO 0xEFFFFFFCU
 
+/*
+ * task_proc_key names a task's process by its pid namespace and its pid
+ * there (tgid: its pid in the initial namespace).
+ */
+static __always_inline struct proc_key task_proc_key(struct task_struct *task, __u32 tgid)
+{
+	struct pid *pid = task->group_leader->thread_pid;
+	unsigned int level = pid->level;
+	struct proc_key k = {.pidns = PROC_PID_INIT_INO, .pid = tgid};
+	if (level) {
+		/* numbers[] has level+1 entries; the last is the task's own namespace. */
+		struct upid up = {};
+		bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
+		k.pid = up.nr;
+		k.pidns = BPF_CORE_READ(up.ns, ns.inum);
+	}
+	return k;
+}
+
 static __always_inline void fill_identity(struct ipc_hdr *h)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -279,35 +298,15 @@ static __always_inline void fill_identity(struct ipc_hdr *h)
 	 * bpf_probe_read_kernel() call per field. */
 	struct task_struct *task = bpf_get_current_task_btf();
 	h->mntns = task->nsproxy->mnt_ns->ns.inum;
-	struct pid *pid = task->group_leader->thread_pid;
-	unsigned int level = pid->level;
-	if (level == 0) {
-		h->nspid = h->pid;
-		h->pidns = PROC_PID_INIT_INO;
-		return;
-	}
-	/* numbers[] has level+1 entries; the last is the task's own namespace. */
-	struct upid up = {};
-	bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
-	h->nspid = up.nr;
-	h->pidns = BPF_CORE_READ(up.ns, ns.inum);
+	struct proc_key k = task_proc_key(task, h->pid);
+	h->nspid = k.pid;
+	h->pidns = k.pidns;
 }
 
 /* current_proc_key names the current process for comm_procs. */
 static __always_inline struct proc_key current_proc_key(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pid *pid = task->group_leader->thread_pid;
-	unsigned int level = pid->level;
-	struct proc_key k = {.pidns = PROC_PID_INIT_INO, .pid = bpf_get_current_pid_tgid() >> 32};
-	if (level) {
-		/* numbers[] has level+1 entries; the last is the task's own namespace. */
-		struct upid up = {};
-		bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
-		k.pid = up.nr;
-		k.pidns = BPF_CORE_READ(up.ns, ns.inum);
-	}
-	return k;
+	return task_proc_key(bpf_get_current_task_btf(), bpf_get_current_pid_tgid() >> 32);
 }
 
 __attribute__((noinline)) int conn_pids(struct ipc_hdr *h);
