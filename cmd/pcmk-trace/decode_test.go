@@ -59,14 +59,21 @@ func TestDecodeCommandMatchesSequential(t *testing.T) {
 	}
 	for _, p := range paths {
 		t.Run(filepath.Base(p), func(t *testing.T) {
-			got, stderr, err := runDecodeCmd(t, "-f", "json", p)
-			if err != nil {
-				t.Fatalf("%v; stderr: %s", err, stderr)
-			}
-			if want := sequentialJSON(t, p); got != want {
-				t.Fatalf("output differs from a sequential decode (%d vs %d bytes)", len(got), len(want))
-			}
+			requireSequential(t, p, "-f", "json", p)
 		})
+	}
+}
+
+// requireSequential runs decode with args and fails unless its output is
+// that of a sequential decode of the capture at path.
+func requireSequential(t *testing.T, path string, args ...string) {
+	t.Helper()
+	got, stderr, err := runDecodeCmd(t, args...)
+	if err != nil {
+		t.Fatalf("%v; stderr: %s", err, stderr)
+	}
+	if want := sequentialJSON(t, path); got != want {
+		t.Fatalf("output differs from a sequential decode (%d vs %d bytes)", len(got), len(want))
 	}
 }
 
@@ -114,13 +121,7 @@ func TestDecodeCommandStdin(t *testing.T) {
 	stdin := os.Stdin
 	os.Stdin = r
 	defer func() { os.Stdin = stdin; r.Close() }()
-	got, stderr, err := runDecodeCmd(t, "-f", "json", "-")
-	if err != nil {
-		t.Fatalf("%v; stderr: %s", err, stderr)
-	}
-	if want := sequentialJSON(t, path); got != want {
-		t.Fatalf("output differs from a sequential decode (%d vs %d bytes)", len(got), len(want))
-	}
+	requireSequential(t, path, "-f", "json", "-")
 }
 
 // A damaged packet in the middle is reported and decoding goes on past it:
