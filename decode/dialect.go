@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Dialect is the layout of the 40-byte Pacemaker envelope (protocol.md 7).
+// Dialect is the layout of the 40-byte Pacemaker envelope (docs/protocol.md 6).
 type Dialect uint8
 
 const (
@@ -47,7 +47,7 @@ func ParseDialect(s string) (Dialect, error) {
 	return DialectAuto, fmt.Errorf("parse dialect %q: want auto, A or B", s)
 }
 
-// DetectDialect applies the byte test of protocol.md 7.3 to the first 40
+// DetectDialect applies the byte test of docs/protocol.md 6.4 to the first 40
 // bytes of a message whose libqb size is qbSize. The two predicates are
 // mutually exclusive: byte 36 is version (1) in A and padding (0) in B.
 // It returns DialectAuto for anything else, such as corosync traffic.

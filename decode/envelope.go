@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 )
 
-// Header sizes (protocol.md 5 and 7). libqb puts every member on an 8-byte
+// Header sizes (docs/protocol.md 3.1 and 6). libqb puts every member on an 8-byte
 // boundary, so a 4-byte field is followed by 4 bytes of padding.
 const (
 	requestHeaderLen  = 16 // struct qb_ipc_request_header: id@0, size@8

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Flags are the crm_ipc_flags of a Pacemaker envelope (protocol.md 7.4).
+// Flags are the crm_ipc_flags of a Pacemaker envelope (docs/protocol.md 6.5).
 type Flags uint32
 
 // Flag bits. Bit 20 means multipart_end in dialect B and server_info
@@ -38,7 +38,7 @@ var flagNames = [...]struct {
 	{FlagServerError, "server_error"},
 }
 
-// knownFlags are the bits each dialect defines (protocol.md 7.3).
+// knownFlags are the bits each dialect defines (docs/protocol.md 6.5).
 const (
 	knownFlagsA Flags = 0x00370301
 	knownFlagsB Flags = 0x001F0301

@@ -1,7 +1,7 @@
 package decode
 
 // family groups libqb services by the daemon behind them, which decides
-// how requests are answered (protocol.md 7.7 and 8.2).
+// how requests are answered (docs/protocol.md 7.4 and 8.2).
 type family uint8
 
 const (

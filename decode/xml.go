@@ -81,7 +81,7 @@ func (in *interner) get(b []byte) string {
 }
 
 // setXMLFields fills the message's XML-derived fields from the root
-// element (protocol.md 8.1), taking the few-valued ones from in.
+// element (docs/protocol.md 8.1), taking the few-valued ones from in.
 func (m *Message) setXMLFields(root []byte, attrs []xmlAttr, in *interner) {
 	m.Root = in.get(root)
 	var op, opPrio, clientID, async, rc, lrmdExecRC, status, origin, function string

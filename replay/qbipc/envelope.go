@@ -88,7 +88,7 @@ type Header struct {
 	PartID   uint16 // dialect B: 0 for single messages and first parts
 }
 
-// DetectDialect tells the dialect of an envelope from its bytes alone (protocol.md 7.3),
+// DetectDialect tells the dialect of an envelope from its bytes alone (docs/protocol.md 6.4),
 // or returns 0 for anything else (such as corosync traffic).
 func DetectDialect(msg []byte) Dialect {
 	if len(msg) < HeaderSize {

@@ -23,7 +23,7 @@ func bzip2Command() func([]byte) ([]byte, error) {
 	}
 }
 
-// The cibadmin register request observed live (protocol.md 7.1).
+// The cibadmin register request observed live (docs/protocol.md 6.2).
 const registerXML = `<cib_command t="cib" cib_op="register" cib_clientname="cibadmin" cib_callopt="4096"/>`
 
 func TestEncodeDialectA(t *testing.T) {
@@ -94,7 +94,7 @@ func TestEncodeDialectB(t *testing.T) {
 		// A remainder of exactly MaxPartText goes as a full part plus a NUL-only part.
 		{"exactly one part", MaxPartText, []uint32{MaxPartText + 1, 1},
 			[]Flags{FlagClientResponse | FlagMultipart, FlagClientResponse | FlagMultipart | FlagMultipartEnd}},
-		// protocol.md 7.6's example.
+		// docs/protocol.md 6.7's example.
 		{"300000", 300000, []uint32{131032, 131032, 37939},
 			[]Flags{FlagClientResponse | FlagMultipart, FlagClientResponse | FlagMultipart, FlagClientResponse | FlagMultipart | FlagMultipartEnd}},
 	} {
