@@ -1,0 +1,110 @@
+package analyse
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/decode"
+)
+
+// flowUpdating reports whether the test runs with -update.
+func flowUpdating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// flowCaptures returns the regression captures.
+func flowCaptures(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../testdata/captures/*.pcapng")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no captures: %v", err)
+	}
+	return files
+}
+
+// flowBuild decodes a capture with opts and builds its flow diagram.
+func flowBuild(t *testing.T, path string, filter decode.Filter, fo FlowOptions) (*Flow, *FlowBuilder) {
+	t.Helper()
+	file, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	cr, err := capfile.NewReader(bufio.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := decode.DefaultOptions
+	opts.Filter = filter
+	dr := decode.NewReader(cr, opts)
+	b := NewFlowBuilder(fo)
+	for {
+		m, err := dr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !b.Add(m) {
+			break
+		}
+	}
+	return b.Flow(), b
+}
+
+// flowGolden compares got with the golden file, or rewrites it with -update.
+func flowGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if flowUpdating() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Fatalf("%s: line %d differs:\n got: %s\nwant: %s\n(run with -update to accept)", path, i+1, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("%s: %d lines, want %d (run with -update to accept)", path, len(gl), len(wl))
+	}
+}
+
+// TestFlowGoldenCaptures writes every regression capture as a text ladder
+// and a Mermaid diagram and compares them with goldens.
+func TestFlowGoldenCaptures(t *testing.T) {
+	for _, path := range flowCaptures(t) {
+		name := strings.TrimSuffix(filepath.Base(path), ".pcapng")
+		t.Run(name, func(t *testing.T) {
+			f, _ := flowBuild(t, path, decode.Filter{}, FlowOptions{Max: 500})
+			var text, mermaid bytes.Buffer
+			if err := WriteFlowText(&text, f, 120); err != nil {
+				t.Fatal(err)
+			}
+			flowGolden(t, filepath.Join("testdata", "flow", name+".text.golden"), text.Bytes())
+			if err := WriteFlowMermaid(&mermaid, f); err != nil {
+				t.Fatal(err)
+			}
+			flowGolden(t, filepath.Join("testdata", "flow", name+".mermaid.golden"), mermaid.Bytes())
+		})
+	}
+}
