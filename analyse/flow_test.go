@@ -108,3 +108,19 @@ func TestFlowGoldenCaptures(t *testing.T) {
 		})
 	}
 }
+
+// TestFlowWriteSVGFile writes the SVG of a capture to $FLOW_SVG, for looking at.
+func TestFlowWriteSVGFile(t *testing.T) {
+	out := os.Getenv("FLOW_SVG")
+	if out == "" {
+		t.Skip("FLOW_SVG not set")
+	}
+	f, _ := flowBuild(t, "../testdata/captures/bookworm-workload.pcapng", decode.Filter{}, FlowOptions{Max: 40})
+	var b bytes.Buffer
+	if err := WriteFlowSVG(&b, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
