@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
@@ -122,5 +124,39 @@ func TestFlowWriteSVGFile(t *testing.T) {
 	}
 	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFlowAround selects a failed reply's conversation and what followed it.
+func TestFlowAround(t *testing.T) {
+	const capture = "../testdata/captures/bookworm-workload.pcapng"
+	for _, tc := range []struct {
+		window time.Duration
+		want   []uint64
+	}{
+		// The request it answers, though older than the window.
+		{0, []uint64{16, 17}},
+		// Its connection within 1ms before (register, its reply, the request),
+		// then everything within 1ms after: the next request and based's
+		// corosync traffic; the notifications come 1.5ms later.
+		{time.Millisecond, []uint64{14, 15, 16, 17, 18, 19, 20}},
+	} {
+		f, b := flowBuild(t, capture, decode.Filter{}, FlowOptions{Max: 500, Around: 17, Window: tc.window})
+		var got []uint64
+		for _, a := range f.Arrows {
+			got = append(got, a.Msg.Seq)
+		}
+		if !slices.Equal(got, tc.want) || !b.Found() {
+			t.Errorf("window %v: seqs %v, want %v", tc.window, got, tc.want)
+		}
+		if b.Add(&decode.Message{Kind: decode.KindMessage, Seq: 1 << 40, Time: f.Arrows[0].Msg.Time.Add(time.Hour)}) {
+			t.Errorf("window %v: the builder still takes messages after the window", tc.window)
+		}
+		if a := f.Arrows[slices.Index(got, 17)]; a.Pair < 0 || f.Arrows[a.Pair].Msg.Seq != 16 || !a.Error {
+			t.Errorf("window %v: #17 not paired with #16 or not an error: %+v", tc.window, a)
+		}
+	}
+	if _, b := flowBuild(t, capture, decode.Filter{}, FlowOptions{Around: 1 << 40}); b.Found() {
+		t.Error("a seq the capture lacks was found")
 	}
 }
