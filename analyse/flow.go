@@ -139,10 +139,8 @@ func flowIsError(m *decode.Message) bool {
 // flowLabel returns the text an arrow carries.
 func flowLabel(m *decode.Message) string {
 	op := m.Op
-	if m.Role == decode.RoleAck || op == "" {
-		if m.ReplyTo != nil && m.ReplyTo.Op != "" {
-			op = m.ReplyTo.Op
-		}
+	if m.ReplyTo != nil && m.ReplyTo.Op != "" {
+		op = m.ReplyTo.Op // the request's: execd answers every request with lrmd_reply
 	}
 	if op == "" {
 		op = m.Service + " id=" + strconv.Itoa(int(m.QBID))

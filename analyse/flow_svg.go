@@ -15,7 +15,7 @@ import (
 // SVG layout, in pixels.
 const (
 	flowSVGLeft   = 112 // time and seq margin
-	flowSVGCol    = 150 // between lifelines
+	flowSVGCol    = 160 // between lifelines
 	flowSVGHead   = 44  // lifeline header box
 	flowSVGRow    = 26  // between arrows
 	flowSVGNote   = 22  // one note line above the diagram
@@ -64,14 +64,15 @@ func WriteFlowSVG(w io.Writer, f *Flow) error {
 	bw := bufio.NewWriter(w)
 	n := len(f.Lifelines)
 	notes := f.Notes
+	rows := len(f.Arrows)
 	if f.Cut() {
-		notes = append(notes[:len(notes):len(notes)], fmt.Sprintf("%d more selected messages not shown", f.Selected-len(f.Arrows)))
+		rows++ // the last row says how many more
 	}
 	top := flowSVGMargin + len(notes)*flowSVGNote
 	headY := top
 	firstY := headY + flowSVGHead + flowSVGRow
 	width := flowSVGLeft + max(n, 1)*flowSVGCol + flowSVGMargin
-	height := firstY + len(f.Arrows)*flowSVGRow + flowSVGMargin
+	height := firstY + rows*flowSVGRow + flowSVGMargin
 	x := func(i int) int { return flowSVGLeft + i*flowSVGCol + flowSVGCol/2 }
 	y := func(i int) int { return firstY + i*flowSVGRow }
 
@@ -153,6 +154,10 @@ func WriteFlowSVG(w io.Writer, f *Flow) error {
 		}
 		fmt.Fprintf(bw, `<line x1="%d" y1="%d" x2="%d" y2="%d" marker-end="url(#%s)"/><text class="label" x="%d" y="%d">%s</text></g>`+"\n",
 			x1, ay, x2, ay, head, (x1+x2)/2, ay-5, flowXML(a.Label))
+	}
+	if f.Cut() {
+		fmt.Fprintf(bw, `<g class="note"><rect x="%d" y="%d" width="%d" height="%d" rx="3"/><text x="%d" y="%d">… %d more selected messages not shown</text></g>`+"\n",
+			flowSVGLeft, y(len(f.Arrows))-9, n*flowSVGCol, 18, flowSVGLeft+8, y(len(f.Arrows))+4, f.Selected-len(f.Arrows))
 	}
 	bw.WriteString("</svg>\n")
 	return bw.Flush()
