@@ -104,7 +104,11 @@ func WriteFlowPlantUML(w io.Writer, f *Flow) error {
 		if a.Error {
 			arrow = map[ArrowKind]string{ArrowRequest: "-[#red]>", ArrowReply: "-[#red]->", ArrowEvent: "-[#red]>>"}[a.Kind]
 		}
-		fmt.Fprintf(bw, "L%d %s L%d : %s\n", a.From, arrow, a.To, flowPlantUMLText(a.Label))
+		label := flowPlantUMLText(a.Label)
+		if a.Error {
+			label = "<color:red>" + label + "</color>"
+		}
+		fmt.Fprintf(bw, "L%d %s L%d : %s\n", a.From, arrow, a.To, label)
 		switch act[i] {
 		case 1:
 			fmt.Fprintf(bw, "activate L%d\n", a.To)
@@ -122,6 +126,6 @@ func WriteFlowPlantUML(w io.Writer, f *Flow) error {
 // flowPlantUMLText keeps PlantUML from reading text as creole markup,
 // escapes or line breaks.
 var flowPlantUMLText = strings.NewReplacer(
-	"\"", "'", "\\", "\\\\", "~", "~~", "**", "*~*", "//", "/~/", "__", "_~_", "--", "-~-", "==", "=~=",
+	"\"", "'", "\\", "\\\\", "~", "~~", "<", "~<", "**", "*~*", "//", "/~/", "__", "_~_", "--", "-~-", "==", "=~=",
 	"\n", " ", "\r", " ",
 ).Replace

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -158,5 +159,31 @@ func TestFlowAround(t *testing.T) {
 	}
 	if _, b := flowBuild(t, capture, decode.Filter{}, FlowOptions{Around: 1 << 40}); b.Found() {
 		t.Error("a seq the capture lacks was found")
+	}
+}
+
+// TestFlowPlantUMLChecks has PlantUML, when installed, check the syntax of
+// every capture's diagram.
+func TestFlowPlantUMLChecks(t *testing.T) {
+	bin, err := exec.LookPath("plantuml")
+	if err != nil {
+		t.Skip("plantuml not installed")
+	}
+	dir := t.TempDir()
+	var files []string
+	for _, path := range flowCaptures(t) {
+		f, _ := flowBuild(t, path, decode.Filter{}, FlowOptions{Max: 500})
+		var b bytes.Buffer
+		if err := WriteFlowPlantUML(&b, f); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, strings.TrimSuffix(filepath.Base(path), ".pcapng")+".puml")
+		if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, out)
+	}
+	if out, err := exec.Command(bin, append([]string{"-checkonly", "-failfast2"}, files...)...).CombinedOutput(); err != nil {
+		t.Errorf("plantuml rejects a diagram: %v\n%s", err, out)
 	}
 }

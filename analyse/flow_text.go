@@ -19,8 +19,9 @@ const (
 // WriteFlowText writes f as a terminal ladder: one column per lifeline and
 // one row per arrow, requests as ---->, replies as <- - -, events as ....>,
 // a failed answer ending in x instead of the arrowhead, markers as =====.
-// Lines are cut to width runes; width <= 0 means no limit (columns as wide
-// as the names).
+// Lifeline columns narrow to fit width runes with room for labels, down to
+// a minimum; lines are then cut to width, but never inside the lifelines.
+// width <= 0 means no limit.
 func WriteFlowText(w io.Writer, f *Flow, width int) error {
 	bw := bufio.NewWriter(w)
 	for _, n := range f.Notes {
