@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,6 +110,11 @@ func TestFlowSVGCaptures(t *testing.T) {
 			var b bytes.Buffer
 			if err := WriteFlowSVG(&b, f); err != nil {
 				t.Fatal(err)
+			}
+			if strings.Contains(path, "big-cib") {
+				// Small enough to keep: the whole document, byte for byte.
+				name := strings.TrimSuffix(filepath.Base(path), ".pcapng")
+				flowGolden(t, filepath.Join("testdata", "flow", name+".svg.golden"), b.Bytes())
 			}
 			s := flowParseSVG(t, b.Bytes())
 			if len(s.heads) != len(f.Lifelines) || len(f.Lifelines) < 3 {
