@@ -19,6 +19,14 @@ import (
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 )
 
+// TestCaptureTestCluster records `cibadmin -Q` against the sandboxed
+// Pacemaker cluster of scripts/testcluster, when it runs (it is not started
+// here), and checks the CIB in the captured reply against what cibadmin
+// printed. PCMK_TRACE_TESTCLUSTER=1 makes a stopped cluster a failure.
+//
+// --comm keeps both ends of a conversation: naming the client keeps the
+// server's replies (the client is known from its exec), naming the server
+// keeps the client's requests (the running server is found at start).
 func TestCaptureTestCluster(t *testing.T) {
 	for _, comm := range []string{"cibadmin", "pacemaker-based"} {
 		t.Run(comm, func(t *testing.T) { testCaptureTestCluster(t, comm) })
@@ -134,6 +142,3 @@ func canonicalXML(b []byte) (string, error) {
 		}
 	}
 }
-
-// The benchmark floor: EmptyPrograms attaches exactly the hooks a normal
-// Open attaches, and its programs do nothing (no record, no counter).
