@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -30,33 +28,22 @@ type decodeOptions struct {
 	format    string
 	verbose   bool
 	dialect   string
-	services  []string
-	ops       []string
-	pids      []uint32
-	comms     []string
+	filter    filterFlags
 	channels  []string
-	since     string
-	until     string
 	lifecycle bool
 	strict    bool
 	utc       bool
 
-	file               string
-	opts               decode.Options
-	sinceRel, untilRel time.Duration // relative bounds, from the capture's first record
+	file string
+	opts decode.Options
 }
 
 func (o *decodeOptions) flags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.format, "format", "f", "text", "output `FORMAT`: text, json (JSON lines) or xml")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "text: print each message's XML, pretty-printed")
 	fs.StringVar(&o.dialect, "dialect", "auto", "Pacemaker envelope `DIALECT`: auto, A (2.1.x, 3.0.0) or B (3.0.1+)")
-	stringsFlag(fs, &o.services, "service", "only this libqb service `NAME` (cib_rw, crmd, attrd, ...)")
-	stringsFlag(fs, &o.ops, "op", "only this operation `OP` (cib_query, ping, ...) and its replies")
-	pidsFlag(fs, &o.pids, "pid", "only messages written by, or exchanged with, this `PID`")
-	stringsFlag(fs, &o.comms, "comm", "only the conversations of processes with this command `NAME`")
+	o.filter.flags(fs)
 	stringsFlag(fs, &o.channels, "channel", "only this `CHANNEL`: request, response or event")
-	fs.StringVar(&o.since, "since", "", "only messages at or after `TIME` (RFC 3339, or +DURATION after the first message)")
-	fs.StringVar(&o.until, "until", "", "only messages before `TIME` (RFC 3339, or +DURATION after the first message)")
 	fs.BoolVar(&o.lifecycle, "lifecycle", false, "also print connection set-up and teardown records")
 	fs.BoolVar(&o.strict, "strict-xml", false, "check every message's XML with a full parser (slower)")
 	fs.BoolVar(&o.utc, "utc", false, "print times in UTC")
@@ -77,31 +64,21 @@ func parseDecode(args []string, stdout, stderr io.Writer) (*decodeOptions, error
 	default:
 		return nil, exitCode{2, fmt.Errorf("decode: unknown format %q (text, json or xml)", o.format)}
 	}
-	if err := checkServices("decode", o.services); err != nil {
-		return nil, exitCode{2, err}
-	}
 	opts := decode.DefaultOptions
 	if opts.Dialect, err = decode.ParseDialect(o.dialect); err != nil {
 		return nil, exitCode{2, fmt.Errorf("decode: %w", err)}
 	}
 	opts.StrictXML = o.strict
 	opts.Lifecycle = o.lifecycle
-	opts.Filter.Services = o.services
-	opts.Filter.Comms = o.comms
-	opts.Filter.PIDs = o.pids
-	// The operations are selected by an opFilter, which sees what the capture holds.
+	if err := o.filter.apply("decode", &opts.Filter); err != nil {
+		return nil, err
+	}
 	for _, c := range o.channels {
 		ch, ok := map[string]capfile.Channel{"request": capfile.ChannelRequest, "response": capfile.ChannelResponse, "event": capfile.ChannelEvent}[c]
 		if !ok {
 			return nil, exitCode{2, fmt.Errorf("decode: unknown channel %q (request, response or event)", c)}
 		}
 		opts.Filter.Channels = append(opts.Filter.Channels, ch)
-	}
-	if opts.Filter.Since, o.sinceRel, err = parseWhen(o.since); err != nil {
-		return nil, exitCode{2, fmt.Errorf("decode: --since: %w", err)}
-	}
-	if opts.Filter.Until, o.untilRel, err = parseWhen(o.until); err != nil {
-		return nil, exitCode{2, fmt.Errorf("decode: --until: %w", err)}
 	}
 	o.opts = opts
 	return &o, nil
@@ -130,37 +107,13 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	name, opts := o.file, o.opts
 
-	var in io.Reader
-	var size int64
-	if name == "-" {
-		in = os.Stdin
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			size = st.Size()
-		}
-		in = f
-	}
-	cr, err := capfile.NewReader(bufio.NewReaderSize(in, 1<<20))
+	c, err := openCapture(name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
-	src := &peekedSource{r: cr}
-	if o.sinceRel != 0 || o.untilRel != 0 {
-		// Relative bounds count from the capture's first record.
-		if first := src.peek(); first != nil && !first.Time.IsZero() {
-			if o.sinceRel != 0 {
-				opts.Filter.Since = first.Time.Add(o.sinceRel)
-			}
-			if o.untilRel != 0 {
-				opts.Filter.Until = first.Time.Add(o.untilRel)
-			}
-		}
-	}
+	defer c.Close()
+	src, size := c.src, c.size
+	o.filter.applyRelative(src, &opts.Filter)
 	// Reading, decoding and formatting run in goroutines of their own, so a
 	// large capture keeps both cores busy. A file is handed on in batches; a pipe
 	// (perhaps a live recorder) record by record, so no batch waits for records
@@ -185,7 +138,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	})
 	defer msgs.Close()
 	fm := o.newFormatter(stdout)
-	ops := newOpFilter(o.ops)
+	ops := newOpFilter(o.filter.ops)
 
 	// How far a long decode has read, when the output goes elsewhere (a file or a pipe).
 	statusOut := stderr
@@ -225,7 +178,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		if n++; n%1024 == 0 {
-			status.set(false, func() string { return decodeStatus(n, src.offset.Load(), size) })
+			status.set(false, func() string { return readStatus("decode", n, src.offset.Load(), size) })
 		}
 	}
 	if err := fm.Close(); err != nil {
@@ -233,7 +186,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	status.clear()
 	st := dr.Stats() // final: the decoding goroutine returned its last error
-	warnUnknownOps(stderr, "decode", name, o.ops, ops.seen)
+	warnUnknownOps(stderr, "decode", name, o.filter.ops, ops.seen)
 	if readErr != nil {
 		if errors.Is(readErr, capfile.ErrTruncated) {
 			fmt.Fprintf(stderr, "pcmk-trace: %s: %v (was the recorder killed?); the messages before it are shown\n", name, readErr)
@@ -251,10 +204,10 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// decodeStatus is decode's status line: messages printed, input read of size (0: unknown).
-func decodeStatus(n uint64, off, size int64) string {
+// readStatus is the status line of a command reading a capture: messages read, input read of size (0: unknown).
+func readStatus(cmd string, n uint64, off, size int64) string {
 	if size > 0 {
-		return fmt.Sprintf("decode: %d messages, %s of %s (%d%%)", n, formatBytes(uint64(off)), formatBytes(uint64(size)), off*100/size)
+		return fmt.Sprintf("%s: %d messages, %s of %s (%d%%)", cmd, n, formatBytes(uint64(off)), formatBytes(uint64(size)), off*100/size)
 	}
-	return fmt.Sprintf("decode: %d messages, %s", n, formatBytes(uint64(off)))
+	return fmt.Sprintf("%s: %d messages, %s", cmd, n, formatBytes(uint64(off)))
 }

@@ -18,6 +18,7 @@ var parsers = map[string]func(args []string, stdout, stderr io.Writer) (any, err
 	"record": func(args []string, stdout, stderr io.Writer) (any, error) { return parseRecord(args, stdout, stderr) },
 	"decode": func(args []string, stdout, stderr io.Writer) (any, error) { return parseDecode(args, stdout, stderr) },
 	"replay": func(args []string, stdout, stderr io.Writer) (any, error) { return parseReplay(args, stdout, stderr) },
+	"flow":   func(args []string, stdout, stderr io.Writer) (any, error) { return parseFlow(args, stdout, stderr) },
 }
 
 // Every list flag of every command takes its values by repetition, as one
@@ -34,10 +35,14 @@ func TestListFlags(t *testing.T) {
 		{"record", "ns-of", "1", "2", func(o any) any { return o.(*recordOptions).nsOf }},
 		{"record", "libqb", "/a/libqb.so.100", "/b/libqb.so.100", func(o any) any { return o.(*recordOptions).libqb }},
 		{"decode", "service", "cib_rw", "cib_ro", func(o any) any { return o.(*decodeOptions).opts.Filter.Services }},
-		{"decode", "op", "cib_query", "ping", func(o any) any { return o.(*decodeOptions).ops }},
+		{"decode", "op", "cib_query", "ping", func(o any) any { return o.(*decodeOptions).filter.ops }},
 		{"decode", "pid", "1", "2", func(o any) any { return o.(*decodeOptions).opts.Filter.PIDs }},
 		{"decode", "comm", "cibadmin", "crm_mon", func(o any) any { return o.(*decodeOptions).opts.Filter.Comms }},
 		{"decode", "channel", "request", "event", func(o any) any { return o.(*decodeOptions).opts.Filter.Channels }},
+		{"flow", "service", "cib_rw", "cib_ro", func(o any) any { return o.(*flowOptions).opts.Filter.Services }},
+		{"flow", "op", "cib_query", "ping", func(o any) any { return o.(*flowOptions).filter.ops }},
+		{"flow", "pid", "1", "2", func(o any) any { return o.(*flowOptions).opts.Filter.PIDs }},
+		{"flow", "comm", "cibadmin", "crm_mon", func(o any) any { return o.(*flowOptions).opts.Filter.Comms }},
 		{"replay", "service", "cib_rw", "cib_ro", func(o any) any { return o.(*replayOptions).opts.Services }},
 		{"replay", "op", "cib_query", "ping", func(o any) any { return o.(*replayOptions).opts.Ops }},
 		{"replay", "pid", "1", "2", func(o any) any { return o.(*replayOptions).opts.PIDs }},
@@ -92,6 +97,7 @@ func TestUnknownService(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "none.pcapng")
 	for _, args := range [][]string{
 		{"decode", "--service", "cib-rw", missing},
+		{"flow", "--service", "cib-rw", missing},
 		{"replay", "--service", "cib_rw", "--service", "cib-rw", missing},
 	} {
 		var out, errOut bytes.Buffer
@@ -113,7 +119,7 @@ func TestUnknownService(t *testing.T) {
 func TestHelpToStdout(t *testing.T) {
 	for _, args := range [][]string{
 		{"-h"}, {"--help"}, {"record", "-h"}, {"record", "--help"}, {"decode", "-h"}, {"decode", "--help"},
-		{"replay", "-h"}, {"replay", "--help", "--speed", "2"},
+		{"replay", "-h"}, {"replay", "--help", "--speed", "2"}, {"flow", "-h"},
 	} {
 		var out, errOut bytes.Buffer
 		if err := run(context.Background(), args, &out, &errOut); err != nil {
@@ -135,7 +141,7 @@ func TestHelpToStdout(t *testing.T) {
 
 // Every list flag's placeholder is in capitals, and every one says it takes a list.
 func TestHelpPlaceholders(t *testing.T) {
-	for _, cmd := range []string{"record", "decode", "replay"} {
+	for _, cmd := range []string{"record", "decode", "replay", "flow"} {
 		var out bytes.Buffer
 		if err := run(context.Background(), []string{cmd, "-h"}, &out, io.Discard); err != nil {
 			t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pcmk-trace/pcmk-trace/analyse"
-	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
 )
 
@@ -26,95 +24,82 @@ const flowExample = `  # who talked to whom, as an SVG to open in a browser (hov
   pcmk-trace flow -f mermaid --around 4812 --window 200ms cib.pcapng`
 
 type flowOptions struct {
-	format   string
-	output   string
-	services []string
-	ops      []string
-	pids     []uint
-	comms    []string
-	since    string
-	until    string
-	around   uint64
-	window   time.Duration
-	max      int
-	width    int
+	format string
+	output string
+	filter filterFlags
+	around uint64
+	window time.Duration
+	max    int
+	width  int
+
+	file string
+	opts decode.Options
 }
 
 func (o *flowOptions) flags(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.format, "format", "f", "svg", "output `format`: svg, text, mermaid or plantuml")
+	fs.StringVarP(&o.format, "format", "f", "svg", "output `FORMAT`: svg, text, mermaid or plantuml")
 	fs.StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of standard output")
-	fs.StringArrayVar(&o.services, "service", nil, "only this libqb `service` (cib_rw, crmd, attrd, ...); repeatable")
-	fs.StringArrayVar(&o.ops, "op", nil, "only this `operation` (cib_query, ping, ...) and its replies; repeatable")
-	fs.UintSliceVar(&o.pids, "pid", nil, "only messages written by, or exchanged with, this `pid`; repeatable")
-	fs.StringArrayVar(&o.comms, "comm", nil, "only the conversations of processes with this `name`; repeatable")
-	fs.StringVar(&o.since, "since", "", "only messages at or after `time` (RFC 3339, or +DURATION after the first message)")
-	fs.StringVar(&o.until, "until", "", "only messages before `time` (RFC 3339, or +DURATION after the first message)")
+	o.filter.flags(fs)
 	fs.Uint64Var(&o.around, "around", 0, "only message `SEQ`'s conversation (its connection) and all messages within --window after it")
-	fs.DurationVar(&o.window, "window", time.Second, "with --around: how far before (same connection) and after (any) to look")
+	fs.DurationVar(&o.window, "window", time.Second, "with --around: how far before (same connection) and after (any) to look, a `DURATION`")
 	fs.IntVar(&o.max, "max", 500, "draw at most `N` arrows (0: no limit)")
 	fs.IntVar(&o.width, "width", 0, "text: cut lines to `N` columns (default: the terminal's width, else 120)")
 }
 
-func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+var flowWriters = map[string]func(io.Writer, *analyse.Flow) error{
+	"svg":      analyse.WriteFlowSVG,
+	"mermaid":  analyse.WriteFlowMermaid,
+	"plantuml": analyse.WriteFlowPlantUML,
+	"text":     nil, // needs a width: see runFlow
+}
+
+// parseFlow parses and checks flow's arguments; it returns nil options when -h was shown.
+func parseFlow(args []string, stdout, stderr io.Writer) (*flowOptions, error) {
 	var o flowOptions
-	fs := newFlagSet("flow", "flow [flags] FILE", flowExample, stderr)
-	o.flags(fs)
-	name, done, err := parseFileArg(fs, args, "flow")
+	fs := newFlagSet("flow", "flow [flags] FILE", flowExample, stdout, stderr)
+	o.flags(fs.FlagSet)
+	file, done, err := fs.parseFileArg(args, "flow")
 	if done || err != nil {
-		return err
+		return nil, err
 	}
-	write := map[string]func(io.Writer, *analyse.Flow) error{
-		"svg":      analyse.WriteFlowSVG,
-		"mermaid":  analyse.WriteFlowMermaid,
-		"plantuml": analyse.WriteFlowPlantUML,
-		"text":     nil,
-	}
-	if _, ok := write[o.format]; !ok {
-		return exitCode{2, fmt.Errorf("flow: unknown format %q (svg, text, mermaid or plantuml)", o.format)}
+	o.file = file
+	if _, ok := flowWriters[o.format]; !ok {
+		return nil, exitCode{2, fmt.Errorf("flow: unknown format %q (svg, text, mermaid or plantuml)", o.format)}
 	}
 	if o.max < 0 || o.window < 0 {
-		return exitCode{2, errors.New("flow: --max and --window must not be negative")}
+		return nil, exitCode{2, errors.New("flow: --max and --window must not be negative")}
 	}
+	o.opts = decode.DefaultOptions
+	if err := o.filter.apply("flow", &o.opts.Filter); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
 
-	opts := decode.DefaultOptions
-	opts.Filter.Services = o.services
-	opts.Filter.Ops = o.ops
-	opts.Filter.Comms = o.comms
-	for _, p := range o.pids {
-		opts.Filter.PIDs = append(opts.Filter.PIDs, uint32(p))
+func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlow(args, stdout, stderr)
+	if o == nil || err != nil {
+		return err
 	}
-	var in io.Reader
-	var size int64
-	if name == "-" {
-		in = os.Stdin
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			size = st.Size()
-		}
-		in = f
-	}
-	cr, err := capfile.NewReader(bufio.NewReaderSize(in, 1<<20))
+	name, opts := o.file, o.opts
+	c, err := openCapture(name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
-	src := &peekedSource{r: cr}
-	if opts.Filter.Since, opts.Filter.Until, err = flowWhen(src, o.since, o.until); err != nil {
-		return exitCode{2, fmt.Errorf("flow: %w", err)}
-	}
+	defer c.Close()
+	src := c.src
+	o.filter.applyRelative(src, &opts.Filter)
 
 	dr := decode.NewReader(src, opts)
 	b := analyse.NewFlowBuilder(analyse.FlowOptions{Max: o.max, Around: o.around, Window: o.window})
-	prog := newProgress(stderr, stdout, size, src.offset.Load)
-	defer prog.stop()
+	status := newStatus(stderr, 200*time.Millisecond)
+	defer status.clear()
+	var n uint64
+	ops := newOpFilter(o.filter.ops)
 	var readErr error
 	for {
 		if ctx.Err() != nil {
-			prog.stop()
+			status.clear()
 			fmt.Fprintf(stderr, "pcmk-trace: %s: interrupted\n", name)
 			return exitCode{1, nil}
 		}
@@ -127,12 +112,18 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			readErr = err
 			break
 		}
-		prog.tick()
+		if n++; n%1024 == 0 {
+			status.set(false, func() string { return readStatus("flow", n, src.offset.Load(), c.size) })
+		}
+		if !ops.match(m) {
+			continue
+		}
 		if !b.Add(m) {
 			break
 		}
 	}
-	prog.stop()
+	status.clear()
+	warnUnknownOps(stderr, "flow", name, o.filter.ops, ops.seen)
 	if readErr != nil {
 		fmt.Fprintf(stderr, "pcmk-trace: %s: %v; the messages before it are shown\n", name, readErr)
 	}
@@ -165,7 +156,7 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		err = analyse.WriteFlowText(out, f, width)
 	} else {
-		err = write[o.format](out, f)
+		err = flowWriters[o.format](out, f)
 	}
 	if err != nil {
 		return fmt.Errorf("flow: writing %s: %w", o.format, err)
@@ -179,28 +170,4 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return exitCode{1, nil}
 	}
 	return nil
-}
-
-// flowWhen reads --since and --until as decode does: RFC 3339, or
-// +DURATION after the capture's first record.
-func flowWhen(src *peekedSource, sinceArg, untilArg string) (since, until time.Time, err error) {
-	since, sinceRel, err := parseWhen(sinceArg)
-	if err != nil {
-		return since, until, fmt.Errorf("--since: %w", err)
-	}
-	until, untilRel, err := parseWhen(untilArg)
-	if err != nil {
-		return since, until, fmt.Errorf("--until: %w", err)
-	}
-	if sinceRel != 0 || untilRel != 0 {
-		if first := src.peek(); first != nil && !first.Time.IsZero() {
-			if sinceRel != 0 {
-				since = first.Time.Add(sinceRel)
-			}
-			if untilRel != 0 {
-				until = first.Time.Add(untilRel)
-			}
-		}
-	}
-	return since, until, nil
 }
