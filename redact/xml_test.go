@@ -51,7 +51,7 @@ func TestRedactText(t *testing.T) {
 		{name: "fence agent", in: `<st_device_id agent="fence_xvm"><attributes username="dave"/></st_device_id>`,
 			secrets: []string{"dave"}, n: 1},
 		{name: "change-attr resolved by change-result",
-			in: `<diff format="2"><change operation="modify" path="/cib/configuration/resources/primitive[@id='f']/instance_attributes[@id='f-ia']/nvpair[@id='f-pw']"><change-list><change-attr name="value" operation="set" value="newpw99"/></change-list><change-result><nvpair id="f-pw" name="passwd" value="newpw99"/></change-result></change><change operation="modify" path="/cib"><change-list><change-attr name="num_updates" operation="set" value="5"/></change-list></change></diff>`,
+			in:      `<diff format="2"><change operation="modify" path="/cib/configuration/resources/primitive[@id='f']/instance_attributes[@id='f-ia']/nvpair[@id='f-pw']"><change-list><change-attr name="value" operation="set" value="newpw99"/></change-list><change-result><nvpair id="f-pw" name="passwd" value="newpw99"/></change-result></change><change operation="modify" path="/cib"><change-list><change-attr name="num_updates" operation="set" value="5"/></change-list></change></diff>`,
 			secrets: []string{"newpw99"}, kept: []string{`value="5"`}, n: 2},
 		{name: "change-attr of a secret name", in: `<change-attr name="passwd" operation="set" value="zzz9"/>`, secrets: []string{"zzz9"}, n: 1},
 		{name: "literal anywhere", rules: Rules{Values: []string{"Tr0ub4dor"}},
