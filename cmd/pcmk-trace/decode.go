@@ -113,6 +113,14 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer c.Close()
 	src, size := c.src, c.size
+	if red := src.r.Section().Redacted; red != "" {
+		// Say so before any message: placeholders such as *k3q9* are not the values sent.
+		if o.format == "text" {
+			fmt.Fprintf(stdout, "# redacted capture (%s): values such as *a1b2* stand for secrets\n", red)
+		} else {
+			fmt.Fprintf(stderr, "pcmk-trace: %s: redacted capture (%s): values such as *a1b2* stand for secrets\n", name, red)
+		}
+	}
 	o.filter.applyRelative(src, &opts.Filter)
 	// Reading, decoding and formatting run in goroutines of their own, so a
 	// large capture keeps both cores busy. A file is handed on in batches; a pipe
