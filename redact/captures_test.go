@@ -13,7 +13,7 @@ import (
 )
 
 // readCapture returns the records of a capture file.
-func readCapture(t *testing.T, b []byte) []*capfile.Record {
+func readCapture(t testing.TB, b []byte) []*capfile.Record {
 	t.Helper()
 	cr, err := capfile.NewReader(bytes.NewReader(b))
 	if err != nil {
@@ -110,6 +110,34 @@ func TestCaptures(t *testing.T) {
 				}
 			}
 			t.Logf("%+v", s)
+		})
+	}
+}
+
+// BenchmarkCapture redacts the largest capture (multipart) and the
+// compressed one; MB/s counts the capture's record bytes.
+func BenchmarkCapture(b *testing.B) {
+	for _, name := range []string{"sid-big-cib", "bookworm-big-cib", "bookworm-workload"} {
+		b.Run(name, func(b *testing.B) {
+			raw, err := os.ReadFile("../testdata/captures/" + name + ".pcapng")
+			if err != nil {
+				b.Fatal(err)
+			}
+			recs := readCapture(b, raw)
+			n := 0
+			for _, rec := range recs {
+				n += len(rec.Data)
+			}
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				r, _ := New(Options{})
+				for _, rec := range recs {
+					c := *rec
+					c.Data = bytes.Clone(rec.Data)
+					r.Record(&c)
+				}
+				r.Flush()
+			}
 		})
 	}
 }
