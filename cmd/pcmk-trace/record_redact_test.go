@@ -35,7 +35,8 @@ const redactWorkload = `set -e
 	done
 	echo '</cluster_property_set>'
 } | cibadmin -C -o crm_config -p
-cibadmin -C -o resources -X '<primitive id="rd-fence" class="stonith" type="fence_watchdog"><instance_attributes id="rd-fence-ia"><nvpair id="rd-fence-passwd" name="passwd" value="FencePass-4242"/><nvpair id="rd-fence-login" name="login" value="FenceLogin-4242"/></instance_attributes><meta_attributes id="rd-fence-meta"><nvpair id="rd-fence-role" name="target-role" value="Stopped"/></meta_attributes></primitive>'
+cibadmin -C -o resources -X '<primitive id="rd-fence" class="stonith" type="fence_watchdog"><instance_attributes id="rd-fence-ia"><nvpair id="rd-fence-passwd" name="passwd" value="FencePass-4242"/><nvpair id="rd-fence-login" name="login" value="FenceLogin-4242"/></instance_attributes></primitive>'
+sleep 2
 cibadmin -C -o resources -X '<primitive id="rd-db" class="ocf" provider="pacemaker" type="Dummy"><instance_attributes id="rd-db-ia"><nvpair id="rd-db-pw" name="db_password" value="DbPass-4242"/><nvpair id="rd-db-note" name="note" value="LiteralSecret-77"/></instance_attributes><meta_attributes id="rd-db-meta"><nvpair id="rd-db-role" name="target-role" value="Stopped"/></meta_attributes></primitive>'
 cibadmin -Q > /dev/null
 cibadmin -Q -o resources > /dev/null
@@ -47,6 +48,7 @@ cibadmin -Q > /dev/null
 cibadmin -D -o resources -X '<primitive id="rd-fence"/>'
 cibadmin -D -o resources -X '<primitive id="rd-db"/>'
 cibadmin -D -o crm_config -X '<cluster_property_set id="rd-big"/>'
+crm_resource --cleanup > /dev/null || true
 `
 
 // TestRecordRedact records the redaction workload with --redact on every
@@ -138,14 +140,20 @@ func decodeFile(t *testing.T, file string) []*decode.Message {
 	}
 }
 
-// secretsIn counts the messages whose text holds each secret.
+// secretsIn counts the messages whose text holds each secret, and those
+// of each service and operation holding any.
 func secretsIn(t *testing.T, file string) map[string]int {
 	found := map[string]int{}
 	for _, m := range decodeFile(t, file) {
+		any := false
 		for _, s := range redactSecrets {
 			if bytes.Contains(m.XML, []byte(s)) {
 				found[s]++
+				any = true
 			}
+		}
+		if any {
+			found[m.Service+"/"+m.Op]++
 		}
 	}
 	return found
