@@ -33,5 +33,16 @@
 // redacted and compressed again, its sizes fixed up; the parts of a
 // multipart message (dialect B) are joined, redacted as one text and put
 // back into the same parts. A compressed body that was cut short by the
-// recorder's snaplen cannot be inflated: its bytes are zeroed.
+// recorder's snaplen cannot be inflated: its bytes are zeroed. Messages
+// without a Pacemaker envelope (corosync's) are scanned where they lie,
+// and literal values replaced anywhere in their bytes.
+//
+// Limits: the value of a CIB diff's change-attr is redacted when the
+// change-result of the same message names it as secret, or when its name
+// matches; a modified fence device "user" whose diff does not show the
+// device is not recognised. A multipart message whose parts do not all
+// arrive (a loss, the end of the capture) is redacted part by part, so a
+// secret split across two of its parts may survive in part; [Stats]
+// counts such parts. Literal values are replaced in attribute values and
+// text, not in element or attribute names.
 package redact
