@@ -87,7 +87,27 @@ func TestRecordRedact(t *testing.T) {
 			if n := secretsIn(t, redacted); len(n) > 0 {
 				t.Errorf("with --redact: secrets in decoded messages: %v", n)
 			}
-			t.Logf("%s: with --redact: forms %v", rel, formsIn(t, redacted))
+			rforms := formsIn(t, redacted)
+			t.Logf("%s: with --redact: forms %v", rel, rforms)
+			if rforms["compressed"]+rforms["multipart"] == 0 {
+				t.Errorf("with --redact: no compressed or multipart message")
+			}
+			// the secrets' places hold placeholders, in the plain and the big forms
+			shown := map[string]int{}
+			for _, m := range decodeFile(t, redacted) {
+				for _, attr := range []string{`name="passwd" value="*`, `name="login" value="*`, `name="db_password" value="*`, `name="note" value="*`} {
+					if bytes.Contains(m.XML, []byte(attr)) {
+						shown[attr]++
+						if m.Compressed || m.Parts > 1 {
+							shown["compressed or multipart"]++
+						}
+					}
+				}
+			}
+			t.Logf("%s: placeholders %v", rel, shown)
+			if len(shown) != 5 {
+				t.Errorf("with --redact: placeholders %v; want all four secrets' places, some in compressed or multipart messages", shown)
+			}
 		})
 	}
 }
