@@ -125,6 +125,7 @@ func recordRedactWorkload(t *testing.T, c *testcluster.Cluster, args ...string) 
 	}
 	time.Sleep(2 * time.Second) // the last notifications
 	rec.stop(t)
+	t.Logf("record %v:\n%s", args, rec.stderr.String())
 	if len(args) > 0 && !strings.Contains(rec.stderr.String(), "redacted ") {
 		t.Errorf("summary without the redaction line: %s", rec.stderr.String())
 	}
