@@ -259,7 +259,7 @@ func catchFault(err *error, old bool) {
 	if v := recover(); v != nil {
 		if re, ok := v.(runtime.Error); ok {
 			if _, ok := v.(interface{ Addr() uintptr }); ok {
-				*err = fmt.Errorf("ring memory fault: %v: %w", re, ErrDisconnected)
+				*err = fmt.Errorf("ring memory fault: %w: %w", re, ErrDisconnected)
 				return
 			}
 		}
