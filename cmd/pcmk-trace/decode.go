@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
-	"github.com/pcmk-trace/pcmk-trace/internal/prefetch"
 )
 
 const decodeExample = `  # the conversation, one line per message
@@ -28,16 +25,10 @@ const decodeExample = `  # the conversation, one line per message
   pcmk-trace decode -f json cib.pcapng | jq 'select(.latency_ns > 1000000)'`
 
 type decodeOptions struct {
-	format    string
-	verbose   bool
-	dialect   string
-	services  []string
-	ops       []string
-	pids      []uint
-	comms     []string
-	channels  []string
-	since     string
-	until     string
+	format  string
+	verbose bool
+	dialect string
+	filterOptions
 	lifecycle bool
 	strict    bool
 	utc       bool
@@ -47,13 +38,7 @@ func (o *decodeOptions) flags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.format, "format", "f", "text", "output `format`: text, json (JSON lines) or xml")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "text: print each message's XML, pretty-printed")
 	fs.StringVar(&o.dialect, "dialect", "auto", "Pacemaker envelope `dialect`: auto, A (2.1.x, 3.0.0) or B (3.0.1+)")
-	fs.StringArrayVar(&o.services, "service", nil, "only this libqb `service` (cib_rw, crmd, attrd, ...); repeatable")
-	fs.StringArrayVar(&o.ops, "op", nil, "only this `operation` (cib_query, ping, ...) and its replies; repeatable")
-	fs.UintSliceVar(&o.pids, "pid", nil, "only messages written by, or exchanged with, this `pid`; repeatable")
-	fs.StringArrayVar(&o.comms, "comm", nil, "only the conversations of processes with this `name`; repeatable")
-	fs.StringArrayVar(&o.channels, "channel", nil, "only this `channel`: request, response or event; repeatable")
-	fs.StringVar(&o.since, "since", "", "only messages at or after `time` (RFC 3339, or +DURATION after the first message)")
-	fs.StringVar(&o.until, "until", "", "only messages before `time` (RFC 3339, or +DURATION after the first message)")
+	o.filterOptions.flags(fs)
 	fs.BoolVar(&o.lifecycle, "lifecycle", false, "also print connection set-up and teardown records")
 	fs.BoolVar(&o.strict, "strict-xml", false, "check every message's XML with a full parser (slower)")
 	fs.BoolVar(&o.utc, "utc", false, "print times in UTC")
@@ -74,83 +59,6 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	opts.StrictXML = o.strict
 	opts.Lifecycle = o.lifecycle
-	opts.Filter.Services = o.services
-	opts.Filter.Ops = o.ops
-	opts.Filter.Comms = o.comms
-	for _, p := range o.pids {
-		opts.Filter.PIDs = append(opts.Filter.PIDs, uint32(p))
-	}
-	for _, c := range o.channels {
-		ch, ok := map[string]capfile.Channel{"request": capfile.ChannelRequest, "response": capfile.ChannelResponse, "event": capfile.ChannelEvent}[c]
-		if !ok {
-			return exitCode{2, fmt.Errorf("decode: unknown channel %q (request, response or event)", c)}
-		}
-		opts.Filter.Channels = append(opts.Filter.Channels, ch)
-	}
-
-	var in io.Reader
-	var size int64
-	if name == "-" {
-		in = os.Stdin
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			size = st.Size()
-		}
-		in = f
-	}
-	cr, err := capfile.NewReader(bufio.NewReaderSize(in, 1<<20))
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	since, sinceRel, err := parseWhen(o.since)
-	if err != nil {
-		return exitCode{2, fmt.Errorf("decode: --since: %w", err)}
-	}
-	until, untilRel, err := parseWhen(o.until)
-	if err != nil {
-		return exitCode{2, fmt.Errorf("decode: --until: %w", err)}
-	}
-	src := &peekedSource{r: cr}
-	if sinceRel != 0 || untilRel != 0 {
-		// Relative bounds count from the capture's first record.
-		if first := src.peek(); first != nil && !first.Time.IsZero() {
-			if sinceRel != 0 {
-				since = first.Time.Add(sinceRel)
-			}
-			if untilRel != 0 {
-				until = first.Time.Add(untilRel)
-			}
-		}
-	}
-	opts.Filter.Since, opts.Filter.Until = since, until
-	// Reading, decoding and formatting run in goroutines of their own, so a
-	// large capture keeps both cores busy. A file is handed on in batches; a pipe
-	// (perhaps a live recorder) record by record, so no batch waits for records
-	// still to come.
-	batch := 1
-	if size > 0 {
-		batch = 64
-	}
-	recs := prefetch.Start(src.Next, prefetch.Options[*capfile.Record]{
-		Batch: batch, Bytes: prefetchBytes,
-		Size: func(r *capfile.Record) int { return len(r.Data) },
-		GoesOn: func(err error) bool {
-			var fe *capfile.FormatError
-			return errors.As(err, &fe) // one damaged packet: the reader goes on
-		},
-	})
-	defer recs.Close()
-	dr := decode.NewReader(recs, opts)
-	msgs := prefetch.Start(dr.Next, prefetch.Options[*decode.Message]{
-		Batch: batch, Bytes: prefetchBytes,
-		Size: func(m *decode.Message) int { return len(m.XML) },
-	})
-	defer msgs.Close()
 
 	var fm decode.Formatter
 	switch o.format {
@@ -169,7 +77,12 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return exitCode{2, fmt.Errorf("decode: unknown format %q (text, json or xml)", o.format)}
 	}
 
-	prog := newProgress(stderr, stdout, size, src.offset.Load)
+	in, err := openInput(name, "decode", &o.filterOptions, opts)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	prog := in.progress("decode", stderr, stdout)
 	defer prog.stop()
 	var readErr error
 	for {
@@ -180,13 +93,13 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stderr, "pcmk-trace: %s: interrupted after %d messages\n", name, prog.n)
 			return exitCode{1, nil}
 		}
-		if batch == 1 && !msgs.Ready() {
+		if in.live && !in.msgs.Ready() {
 			// A live pipe: show what came so far before waiting for more.
 			if err := fm.Flush(); err != nil {
 				return err
 			}
 		}
-		m, err := msgs.Next()
+		m, err := in.msgs.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -203,19 +116,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	prog.stop()
-	st := dr.Stats() // final: the decoding goroutine returned its last error
-	if readErr != nil {
-		if errors.Is(readErr, capfile.ErrTruncated) {
-			fmt.Fprintf(stderr, "pcmk-trace: %s: %v (was the recorder killed?); the messages before it are shown\n", name, readErr)
-		} else {
-			fmt.Fprintf(stderr, "pcmk-trace: %s: %v\n", name, readErr)
-		}
-	}
-	if st.Errors > 0 || st.Lost > 0 || readErr != nil {
-		fmt.Fprintf(stderr, "pcmk-trace: %s: %d messages, %d could not be decoded, %d lost by the recorder\n",
-			name, st.Messages, st.Errors, st.Lost)
-	}
-	if st.Errors > 0 || readErr != nil {
+	if in.reportEnd(stderr, name, readErr) {
 		return exitCode{1, nil}
 	}
 	return nil
@@ -278,6 +179,7 @@ func parseWhen(s string) (time.Time, time.Duration, error) {
 // progress shows how far a long decode has read, on stderr when it is a terminal and the
 // output goes elsewhere (a file or a pipe), a few times a second.
 type progress struct {
+	cmd     string // names the command on the line
 	w       io.Writer
 	on      bool
 	size    int64
@@ -288,7 +190,7 @@ type progress struct {
 }
 
 func newProgress(stderr, stdout io.Writer, size int64, offset func() int64) *progress {
-	return &progress{w: stderr, on: isTerminal(stderr) && !isTerminal(stdout), size: size, offset: offset}
+	return &progress{cmd: "decode", w: stderr, on: isTerminal(stderr) && !isTerminal(stdout), size: size, offset: offset}
 }
 
 func (p *progress) tick() {
@@ -303,9 +205,9 @@ func (p *progress) tick() {
 	p.last = now
 	off := p.offset()
 	if p.size > 0 {
-		fmt.Fprintf(p.w, "\rdecode: %d messages, %s of %s (%d%%)  ", p.n, formatBytes(uint64(off)), formatBytes(uint64(p.size)), off*100/p.size)
+		fmt.Fprintf(p.w, "\r%s: %d messages, %s of %s (%d%%)  ", p.cmd, p.n, formatBytes(uint64(off)), formatBytes(uint64(p.size)), off*100/p.size)
 	} else {
-		fmt.Fprintf(p.w, "\rdecode: %d messages, %s  ", p.n, formatBytes(uint64(off)))
+		fmt.Fprintf(p.w, "\r%s: %d messages, %s  ", p.cmd, p.n, formatBytes(uint64(off)))
 	}
 	p.printed = true
 }
