@@ -61,8 +61,8 @@ type Aggregator struct {
 
 	ops      map[opKey]*opStats
 	pending  map[uint64]*pendingReq
-	fifo     []uint64 // pending request seqs, oldest first; answered ones are skipped
-	fifoHead int
+	waiting  seqQueue       // requests that expect a reply, oldest first
+	optional seqQueue       // requests a reply may or may not answer (corosync's)
 	inFlight map[string]int // per service: requests that expect a reply and wait for it
 	dropped  uint64         // requests that expected a reply and did not fit MaxInFlight
 

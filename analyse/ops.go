@@ -136,20 +136,6 @@ func (a *Aggregator) addOp(m *decode.Message) {
 	}
 }
 
-// track remembers a request until it is answered, given up or evicted.
-func (a *Aggregator) track(m *decode.Message, st *opStats) {
-	if len(a.pending) >= a.cfg.MaxInFlight {
-		a.evictOldest(true)
-	}
-	p := &pendingReq{op: st, service: m.Service, time: m.Time, expects: m.ExpectsReply}
-	a.pending[m.Seq] = p
-	a.fifo = append(a.fifo, m.Seq)
-	if p.expects {
-		st.open++
-		a.inFlight[m.Service]++
-	}
-}
-
 func (a *Aggregator) answer(m *decode.Message) {
 	p := a.pending[m.ReplyTo.Seq]
 	var st *opStats
@@ -207,58 +193,6 @@ func (st *opStats) record(d time.Duration) {
 	}
 	st.Sum += d
 	st.Latencies++
-}
-
-// expire gives up the requests older than PendingTimeout at capture time now.
-func (a *Aggregator) expire(now time.Time) {
-	for a.fifoHead < len(a.fifo) {
-		seq := a.fifo[a.fifoHead]
-		p := a.pending[seq]
-		if p != nil && now.Sub(p.time) < a.cfg.PendingTimeout {
-			break
-		}
-		a.fifoHead++
-		if p != nil {
-			delete(a.pending, seq)
-			a.giveUp(p, false)
-		}
-	}
-	a.compactFIFO()
-}
-
-// evictOldest forgets the oldest tracked request; overflow says it did
-// not fit MaxInFlight (then, if it expected a reply, it counts as dropped).
-func (a *Aggregator) evictOldest(overflow bool) {
-	for a.fifoHead < len(a.fifo) {
-		seq := a.fifo[a.fifoHead]
-		a.fifo[a.fifoHead] = 0
-		a.fifoHead++
-		if p := a.pending[seq]; p != nil {
-			delete(a.pending, seq)
-			a.giveUp(p, overflow)
-			return
-		}
-	}
-}
-
-func (a *Aggregator) giveUp(p *pendingReq, overflow bool) {
-	if !p.expects || p.answered {
-		return
-	}
-	p.op.open--
-	p.op.gone++
-	a.inFlight[p.service]--
-	if overflow {
-		a.dropped++
-	}
-}
-
-func (a *Aggregator) compactFIFO() {
-	if a.fifoHead > 1024 && a.fifoHead*2 > len(a.fifo) {
-		n := copy(a.fifo, a.fifo[a.fifoHead:])
-		a.fifo = a.fifo[:n]
-		a.fifoHead = 0
-	}
 }
 
 // Ops returns the ops table, by service and operation.
