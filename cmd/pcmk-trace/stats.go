@@ -71,7 +71,8 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer in.Close()
-	prog := in.progress("stats", stderr, stdout)
+	// The tables come at the end: show progress even when they go to the terminal.
+	prog := in.progress("stats", stderr, io.Discard)
 	defer prog.stop()
 	var readErr error
 	for {
