@@ -22,7 +22,9 @@ type Connection struct {
 
 	// With the receive side recorded (record --rx): events the client
 	// read, the largest number sent but not yet read, when that was, and
-	// when the backlog first reached the IPC limit (zero if never).
+	// when the backlog first reached the IPC limit (zero if never). Reads of
+	// events sent before the capture began do not count: the backlog never
+	// goes below zero.
 	RX         bool
 	Read       uint64
 	MaxBacklog uint64

@@ -21,14 +21,23 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // captureDir holds the real regression captures (see its README).
 var captureDir = filepath.Join("..", "testdata", "captures")
 
+// rxDir holds real captures with the receive side (record --rx), which
+// the regression captures lack (see its README).
+var rxDir = "testdata"
+
 // captures returns the paths of the regression captures that decode
-// without error (not fail-*).
+// without error (not fail-*), and of the receive-side captures.
 func captures(t *testing.T) []string {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(captureDir, "*.pcapng"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	rx, err := filepath.Glob(filepath.Join(rxDir, "*.pcapng"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths = append(paths, rx...)
 	var out []string
 	for _, p := range paths {
 		if !strings.HasPrefix(filepath.Base(p), "fail-") {
@@ -76,8 +85,8 @@ func aggregate(msgs []*decode.Message) *Aggregator {
 	return a
 }
 
-// TestGoldenCaptures pins the stats of every regression capture as text
-// (times in UTC), JSON lines and CSV: <case>.stats.golden,
+// TestGoldenCaptures pins the stats of every regression and receive-side
+// capture as text (times in UTC), JSON lines and CSV: <case>.stats.golden,
 // <case>.stats.json.golden and <case>.stats.csv.golden next to it.
 func TestGoldenCaptures(t *testing.T) {
 	for _, path := range captures(t) {
