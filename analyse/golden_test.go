@@ -52,7 +52,7 @@ func captures(t *testing.T) []string {
 
 // decodeFile returns every message of the capture at path, decoded with
 // decode's default options.
-func decodeFile(t *testing.T, path string) []*decode.Message {
+func decodeFile(t testing.TB, path string) []*decode.Message {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
