@@ -30,6 +30,7 @@ type Report struct {
 	agg     *Aggregator
 	backlog backlogTable
 	busy    busiestSecond
+	rate    rateSeries
 }
 
 // reportBacklogConns bounds the connections whose backlog is followed.
@@ -54,6 +55,7 @@ func NewReport(opts ReportOptions) *Report {
 		agg:     New(opts.Config),
 		backlog: newBacklogTable(100*time.Millisecond, reportBacklogPoints, reportBacklogConns),
 		busy:    newBusiestSecond(opts.FlowMax),
+		rate:    newRateSeries(reportRatePoints),
 	}
 }
 
@@ -65,6 +67,7 @@ func (r *Report) Add(m *decode.Message) {
 	r.agg.Add(m)
 	r.backlog.add(m)
 	r.busy.add(m)
+	r.rate.add(m)
 }
 
 // Backlogs returns the event backlog over time of the connections whose
@@ -93,3 +96,7 @@ type ReportInfo struct {
 	Generator string              // the program that wrote the report, with its version
 	Location  *time.Location      // for the times shown; nil is the local time zone
 }
+
+// reportRatePoints bounds the points of the rate chart's series: more make
+// a spiky chart of a short capture.
+const reportRatePoints = 100

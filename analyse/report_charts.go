@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"html/template"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,15 +59,17 @@ func (r *Report) latencyCharts() ([]reportChart, error) {
 		buckets := r.agg.LatencyBuckets(o.Service, o.Op)
 		labels := make([]string, len(buckets))
 		values := make([]float64, len(buckets))
+		peak := 0.0
 		for k, b := range buckets {
 			labels[k] = "<" + shortDuration(b.To)
 			values[k] = float64(b.Count)
+			peak = max(peak, values[k])
 		}
 		svg, err := renderChart(charts.ChartOption{
 			Width: chartSmall, Height: chartSmallHeight,
 			SeriesList: charts.NewSeriesListBar([][]float64{values}).ToGenericSeriesList(),
 			XAxis:      charts.XAxisOption{Labels: labels, LabelRotation: labelRotation(len(labels), chartSmall)},
-			YAxis:      []charts.YAxisOption{{Title: "requests", Min: charts.Ptr(0.0), ValueFormatter: countFormatter}},
+			YAxis:      []charts.YAxisOption{countAxis("requests", peak)},
 			Legend:     charts.LegendOption{Show: charts.Ptr(false)},
 		})
 		if err != nil {
@@ -85,45 +88,32 @@ func (r *Report) latencyCharts() ([]reportChart, error) {
 
 // rateChart draws the messages per second of each service over time.
 func (r *Report) rateChart() (*reportChart, error) {
-	rates := r.agg.Rates()
-	if len(rates) == 0 {
+	rs := &r.rate
+	if rs.n == 0 {
 		return nil, nil
 	}
-	first, last := rates[0].Time, rates[len(rates)-1].Time.Add(rates[0].Width)
-	width := rates[0].Width
-	n := int((last.Sub(first) + width - 1) / width)
-	step := max(1, (n+chartMaxPoints-1)/chartMaxPoints) // intervals per point
-	points := (n + step - 1) / step
-	series := map[string][]float64{}
-	var names []string
-	for _, x := range rates {
-		v := series[x.Service]
-		if v == nil {
-			v = make([]float64, points)
-			series[x.Service] = v
-			names = append(names, x.Service)
+	order := slices.Clone(rs.services)
+	slices.Sort(order)
+	values := make([][]float64, len(order))
+	peak := 0.0
+	for k, name := range order {
+		v := make([]float64, rs.n)
+		for i, n := range rs.counts[rs.index[name]] {
+			v[i] = float64(n) / rs.width.Seconds()
+			peak = max(peak, v[i])
 		}
-		v[int(x.Time.Sub(first)/width)/step] += float64(x.Messages)
+		values[k] = v
 	}
-	slices.Sort(names)
-	per := (time.Duration(step) * width).Seconds()
-	values := make([][]float64, len(names))
-	for i, s := range names {
-		for k := range series[s] {
-			series[s][k] /= per
-		}
-		values[i] = series[s]
-	}
-	labels := make([]string, points)
-	for k := range labels {
-		labels[k] = "+" + shortDuration(time.Duration(k*step)*width)
+	labels := make([]string, rs.n)
+	for i := range labels {
+		labels[i] = "+" + shortDuration(time.Duration(i)*rs.width)
 	}
 	svg, err := renderChart(charts.ChartOption{
 		Width: chartWide, Height: chartWideHeight,
 		SeriesList:      charts.NewSeriesListLine(values).ToGenericSeriesList(),
 		XAxis:           charts.XAxisOption{Labels: labels, LabelCount: 10, BoundaryGap: charts.Ptr(false)},
-		YAxis:           []charts.YAxisOption{{Title: "messages/s", Min: charts.Ptr(0.0), ValueFormatter: countFormatter}},
-		Legend:          charts.LegendOption{SeriesNames: names, Offset: charts.OffsetRight},
+		YAxis:           []charts.YAxisOption{countAxis("messages/s", peak)},
+		Legend:          charts.LegendOption{SeriesNames: order, Offset: charts.OffsetRight},
 		Symbol:          charts.Symbol{Shape: charts.SymbolNone},
 		LineStrokeWidth: 1.6,
 	})
@@ -131,8 +121,22 @@ func (r *Report) rateChart() (*reportChart, error) {
 		return nil, fmt.Errorf("rate chart: %w", err)
 	}
 	return &reportChart{ID: "rate-chart", Title: "Messages per second by service",
-		Caption: fmt.Sprintf("one point per %s, from %d intervals of %s", shortDuration(time.Duration(step)*width), n, shortDuration(width)),
-		SVG:     template.HTML(svg)}, nil
+		Caption: "averaged over " + shortDuration(rs.width), SVG: template.HTML(svg)}, nil
+}
+
+// countAxis is a value axis from 0 with ticks at round steps: whole
+// numbers for counts.
+func countAxis(title string, peak float64) charts.YAxisOption {
+	step := 1.0
+	for _, m := range []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7} {
+		step = m
+		if peak/m <= 6 {
+			break
+		}
+	}
+	top := max(step, math.Ceil(peak/step)*step)
+	return charts.YAxisOption{Title: title, Min: charts.Ptr(0.0), Max: charts.Ptr(top),
+		LabelCount: int(top/step) + 1, ValueFormatter: countFormatter}
 }
 
 // sizeChart draws the size histogram of each service.
@@ -155,17 +159,19 @@ func (r *Report) sizeChart() (*reportChart, error) {
 	}
 	values := make([][]float64, len(sizes))
 	names := make([]string, len(sizes))
+	peak := 0.0
 	for k, s := range sizes {
 		names[k] = s.Service
 		for i := lo; i <= hi; i++ {
 			values[k] = append(values[k], float64(s.Buckets[i]))
+			peak = max(peak, float64(s.Buckets[i]))
 		}
 	}
 	svg, err := renderChart(charts.ChartOption{
 		Width: chartWide, Height: chartWideHeight,
 		SeriesList: charts.NewSeriesListBar(values).ToGenericSeriesList(),
 		XAxis:      charts.XAxisOption{Labels: labels},
-		YAxis:      []charts.YAxisOption{{Title: "messages", Min: charts.Ptr(0.0), ValueFormatter: countFormatter}},
+		YAxis:      []charts.YAxisOption{countAxis("messages", peak)},
 		Legend:     charts.LegendOption{SeriesNames: names, Offset: charts.OffsetRight},
 	})
 	if err != nil {
@@ -225,7 +231,7 @@ func (r *Report) backlogChart() (*reportChart, error) {
 		Width: chartWide, Height: chartWideHeight,
 		SeriesList:      charts.NewSeriesListLine(values).ToGenericSeriesList(),
 		XAxis:           charts.XAxisOption{Labels: labels, LabelCount: 10, BoundaryGap: charts.Ptr(false)},
-		YAxis:           []charts.YAxisOption{{Title: "unread events", Min: charts.Ptr(0.0), ValueFormatter: countFormatter}},
+		YAxis:           []charts.YAxisOption{countAxis("unread events", float64(shown[0].Max))},
 		Legend:          charts.LegendOption{SeriesNames: names, Offset: charts.OffsetRight},
 		Symbol:          charts.Symbol{Shape: charts.SymbolNone},
 		LineStrokeWidth: 1.6,
@@ -276,6 +282,9 @@ func shortDuration(d time.Duration) string {
 		if d >= u.d {
 			return trimFloat(float64(d)/float64(u.d)) + u.name
 		}
+	}
+	if d == 0 {
+		return "0s"
 	}
 	return strconv.FormatInt(int64(d), 10) + "ns"
 }

@@ -16,21 +16,24 @@ type LatencyBucket struct {
 }
 
 // LatencyBuckets returns the latency histogram of service's operation op
-// in buckets whose bounds double from 1µs (the first starts at 0), from
-// the first non-empty bucket to the last; nil when the operation has no
-// latency. Each count is exact to the histogram's precision (3
-// significant digits): a latency near a bound may count in its neighbour.
+// in buckets with bounds of 1, 2 and 5 times a power of ten microseconds
+// (the first starts at 0), from the first non-empty bucket to the last;
+// nil when the operation has no latency. Each count is exact to the
+// histogram's precision (3 significant digits): a latency near a bound may
+// count in its neighbour.
 func (a *Aggregator) LatencyBuckets(service, op string) []LatencyBucket {
 	st := a.ops[opKey{service, op}]
 	if st == nil || st.hist == nil {
 		return nil
 	}
-	var counts [64]uint64
+	bounds := latencyBounds()
+	counts := make([]uint64, len(bounds))
 	for _, b := range st.hist.Distribution() {
 		if b.Count == 0 {
 			continue
 		}
-		counts[latencyBucket(time.Duration(b.From))] += uint64(b.Count)
+		i, _ := slices.BinarySearch(bounds, time.Duration(b.From)+1)
+		counts[min(i, len(bounds)-1)] += uint64(b.Count)
 	}
 	lo, hi := -1, -1
 	for i, n := range counts {
@@ -46,22 +49,23 @@ func (a *Aggregator) LatencyBuckets(service, op string) []LatencyBucket {
 	}
 	out := make([]LatencyBucket, 0, hi-lo+1)
 	for i := lo; i <= hi; i++ {
-		b := LatencyBucket{To: time.Microsecond << i, Count: counts[i]}
+		b := LatencyBucket{To: bounds[i], Count: counts[i]}
 		if i > 0 {
-			b.From = time.Microsecond << (i - 1)
+			b.From = bounds[i-1]
 		}
 		out = append(out, b)
 	}
 	return out
 }
 
-// latencyBucket is the index of d's bucket: 0 below 1µs, i for [2^(i-1), 2^i) µs.
-func latencyBucket(d time.Duration) int {
-	i := 0
-	for us := d / time.Microsecond; us > 0 && i < 63; us >>= 1 {
-		i++
+// latencyBounds are the upper bounds of the latency buckets: 1µs, 2µs,
+// 5µs, 10µs, ... up to past the histogram's hour.
+func latencyBounds() []time.Duration {
+	var b []time.Duration
+	for d := time.Microsecond; d <= 2*time.Duration(latencyMax); d *= 10 {
+		b = append(b, d, 2*d, 5*d)
 	}
-	return i
+	return b
 }
 
 // BacklogPoint is the largest event backlog of a connection within one
@@ -250,4 +254,63 @@ func (b *busiestSecond) finish() {
 		b.best, b.bestSec, b.bestN = b.cur, b.sec, b.count
 	}
 	b.cur = nil
+}
+
+// rateSeries counts the messages sent per service in intervals that
+// start at 10ms and double to keep at most max of them over the capture:
+// the rate chart has a useful resolution on a capture of a second as on
+// one of a day.
+type rateSeries struct {
+	width    time.Duration
+	max      int
+	origin   time.Time
+	services []string
+	index    map[string]int
+	counts   [][]uint64 // per service, per interval
+	n        int        // intervals
+}
+
+func newRateSeries(max int) rateSeries {
+	return rateSeries{width: 10 * time.Millisecond, max: max, index: make(map[string]int)}
+}
+
+func (s *rateSeries) add(m *decode.Message) {
+	if m.Kind != decode.KindMessage || m.RX || m.Time.IsZero() {
+		return
+	}
+	if s.origin.IsZero() {
+		s.origin = m.Time.Truncate(s.width)
+	}
+	i := 0
+	if m.Time.After(s.origin) {
+		i = int(m.Time.Sub(s.origin) / s.width)
+	}
+	for i >= s.max {
+		s.halve()
+		i /= 2
+	}
+	k, ok := s.index[m.Service]
+	if !ok {
+		k = len(s.services)
+		s.services = append(s.services, m.Service)
+		s.index[m.Service] = k
+		s.counts = append(s.counts, nil)
+	}
+	for len(s.counts[k]) <= i {
+		s.counts[k] = append(s.counts[k], 0)
+	}
+	s.counts[k][i]++
+	s.n = max(s.n, i+1)
+}
+
+func (s *rateSeries) halve() {
+	for k, c := range s.counts {
+		merged := make([]uint64, (len(c)+1)/2)
+		for i, n := range c {
+			merged[i/2] += n
+		}
+		s.counts[k] = merged
+	}
+	s.n = (s.n + 1) / 2
+	s.width *= 2
 }

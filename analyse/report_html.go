@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -38,7 +39,7 @@ func (r *Report) WriteHTML(w io.Writer, info ReportInfo) error {
 	if loc == nil {
 		loc = time.Local
 	}
-	page := reportPage{Title: "pcmk-trace report: " + info.File, Style: template.CSS(reportCSS), Script: template.JS(reportJS)}
+	page := reportPage{Title: "pcmk-trace report: " + filepath.Base(info.File), Style: template.CSS(reportCSS), Script: template.JS(reportJS)}
 	page.Facts = r.facts(info, loc)
 	tables, err := r.agg.Tables()
 	if err != nil {
@@ -57,7 +58,7 @@ func (r *Report) WriteHTML(w io.Writer, info ReportInfo) error {
 	ops := reportSection{ID: "ops", Title: "Operations", Grid: true, Charts: latency,
 		Intro:  fmt.Sprintf("Response time per service and operation. The charts show the %d operations with the most requests: how many replies came within each time bucket.", len(latency)),
 		Tables: []reportTable{tab("ops")}}
-	clients := reportSection{ID: "clients", Title: "Clients", Intro: "Conversations per client process and service.",
+	clients := reportSection{ID: "clients", Title: "Clients",
 		Tables: []reportTable{tab("clients")}}
 	conns := reportSection{ID: "connections", Title: "Connections", Tables: []reportTable{tab("connections")},
 		Intro: "Events each server sent per libqb connection. With the receive side recorded (record --rx), the events the client had not read yet."}
@@ -67,7 +68,7 @@ func (r *Report) WriteHTML(w io.Writer, info ReportInfo) error {
 		conns.Charts = append(conns.Charts, *c)
 	}
 	rate := reportSection{ID: "rate", Title: "Message rate",
-		Intro: fmt.Sprintf("Messages per second of each service over the capture (pcmk-trace stats --table rate gives the numbers, per %s).", shortDuration(r.agg.Interval()))}
+		Intro: "Messages per second of each service over the capture (pcmk-trace stats --table rate gives the numbers)."}
 	if c, err := r.rateChart(); err != nil {
 		return err
 	} else if c != nil {
@@ -84,7 +85,7 @@ func (r *Report) WriteHTML(w io.Writer, info ReportInfo) error {
 	}
 	fanout := reportSection{ID: "fanout", Title: "Fan-out", Intro: "Notification events (cib_diff_notify) sent per CIB change.",
 		Tables: []reportTable{tab("fanout_total"), tab("fanout")}}
-	loss := reportSection{ID: "loss", Title: "Loss", Intro: "What the capture misses, per cause.", Tables: []reportTable{tab("loss")}}
+	loss := reportSection{ID: "loss", Title: "Loss", Tables: []reportTable{tab("loss")}}
 	flow, err := r.flowSection(loc)
 	if err != nil {
 		return err

@@ -22,12 +22,11 @@ const reportExample = `  # one HTML page to open in a browser (or attach to a bu
   pcmk-trace report --service cib_rw,cib_ro --since 1m --utc -o cib.html cib.pcapng`
 
 type reportOptions struct {
-	output   string
-	interval time.Duration
-	flowMax  int
-	dialect  string
-	filter   filterFlags
-	utc      bool
+	output  string
+	flowMax int
+	dialect string
+	filter  filterFlags
+	utc     bool
 
 	file string
 	opts decode.Options
@@ -35,7 +34,6 @@ type reportOptions struct {
 
 func (o *reportOptions) flags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.output, "output", "o", "", "write the HTML page to `FILE` (required; - for standard output)")
-	fs.DurationVar(&o.interval, "interval", time.Second, "`DURATION` of one interval of the rate chart before it is thinned out")
 	fs.IntVar(&o.flowMax, "flow-max", 300, "draw at most `N` arrows of the busiest second")
 	fs.StringVar(&o.dialect, "dialect", "auto", "Pacemaker envelope `DIALECT`: auto, A (2.1.x, 3.0.0) or B (3.0.1+)")
 	o.filter.flags(fs)
@@ -55,8 +53,8 @@ func parseReport(args []string, stdout, stderr io.Writer) (*reportOptions, error
 	if o.output == "" {
 		return nil, fs.usageError(errors.New("report: want -o FILE.html (or -o - for standard output)"))
 	}
-	if o.interval <= 0 || o.flowMax <= 0 {
-		return nil, exitCode{2, errors.New("report: --interval and --flow-max must be positive")}
+	if o.flowMax <= 0 {
+		return nil, exitCode{2, errors.New("report: --flow-max must be positive")}
 	}
 	o.opts = decode.DefaultOptions
 	if o.opts.Dialect, err = decode.ParseDialect(o.dialect); err != nil {
@@ -79,7 +77,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer in.Close()
-	rep := analyse.NewReport(analyse.ReportOptions{Config: analyse.Config{Interval: o.interval}, FlowMax: o.flowMax})
+	rep := analyse.NewReport(analyse.ReportOptions{FlowMax: o.flowMax})
 	status := in.status(stderr)
 	defer status.clear()
 	ops := newOpFilter(o.filter.ops)
