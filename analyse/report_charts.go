@@ -111,7 +111,7 @@ func (r *Report) rateChart() (*reportChart, error) {
 	svg, err := renderChart(charts.ChartOption{
 		Width: chartWide, Height: chartWideHeight,
 		SeriesList:      charts.NewSeriesListLine(values).ToGenericSeriesList(),
-		XAxis:           charts.XAxisOption{Labels: labels, LabelCount: 10, BoundaryGap: charts.Ptr(false)},
+		XAxis:           charts.XAxisOption{Labels: labels, LabelCount: xLabelCount(len(labels)), BoundaryGap: charts.Ptr(false)},
 		YAxis:           []charts.YAxisOption{countAxis("messages/s", peak)},
 		Legend:          charts.LegendOption{SeriesNames: order, Offset: charts.OffsetRight},
 		Symbol:          charts.Symbol{Shape: charts.SymbolNone},
@@ -230,7 +230,7 @@ func (r *Report) backlogChart() (*reportChart, error) {
 	svg, err := renderChart(charts.ChartOption{
 		Width: chartWide, Height: chartWideHeight,
 		SeriesList:      charts.NewSeriesListLine(values).ToGenericSeriesList(),
-		XAxis:           charts.XAxisOption{Labels: labels, LabelCount: 10, BoundaryGap: charts.Ptr(false)},
+		XAxis:           charts.XAxisOption{Labels: labels, LabelCount: xLabelCount(len(labels)), BoundaryGap: charts.Ptr(false)},
 		YAxis:           []charts.YAxisOption{countAxis("unread events", float64(shown[0].Max))},
 		Legend:          charts.LegendOption{SeriesNames: names, Offset: charts.OffsetRight},
 		Symbol:          charts.Symbol{Shape: charts.SymbolNone},
@@ -250,6 +250,17 @@ func backlogName(s BacklogSeries) string {
 		c = "?"
 	}
 	return fmt.Sprintf("%s[%d] %s", c, s.ClientPID, s.Service)
+}
+
+// xLabelCount picks about ten labels for n points, so that the last
+// label falls on a step and does not crowd the one before it.
+func xLabelCount(n int) int {
+	for k := 10; k >= 5; k-- {
+		if n > k && (n-1)%(k-1) == 0 {
+			return k
+		}
+	}
+	return min(n, 10)
 }
 
 // labelRotation tilts the labels of a crowded category axis.
