@@ -97,15 +97,14 @@ type backlogTable struct {
 }
 
 type backlogConn struct {
-	service  string
-	client   uint32
-	comm     string
-	rx       bool
-	backlog  int64
-	peak     int64
-	start    int64   // interval index of vals[0]
-	vals     []int64 // the largest backlog in each interval; -1: no event
-	lastSeen int64
+	service string
+	client  uint32
+	comm    string
+	rx      bool
+	backlog int64
+	peak    int64
+	start   int64   // interval index of vals[0]
+	vals    []int64 // the largest backlog in each interval; -1: no event
 }
 
 func newBacklogTable(width time.Duration, max, keep int) backlogTable {
