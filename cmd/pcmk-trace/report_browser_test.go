@@ -22,7 +22,9 @@ import (
 // chromiumPath is Debian's chromium, installed by scripts/deps.
 const chromiumPath = "/usr/bin/chromium"
 
-// reportScreenshot is the README's picture of the report.
+// reportScreenshot is the README's picture of the report, rewritten only when
+// PCMK_TRACE_SCREENSHOTS=1; other runs keep their screenshot in the test's
+// temporary directory (kept with -test.v for a look).
 var reportScreenshot = filepath.Join("..", "..", "docs", "images", "report.png")
 
 // rxCapture is a real capture with the receive side: the report has every chart.
@@ -154,8 +156,15 @@ func TestReportInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	if err := os.WriteFile(reportScreenshot, png, 0o644); err != nil {
+	shot := filepath.Join(t.TempDir(), "report.png")
+	if os.Getenv("PCMK_TRACE_SCREENSHOTS") == "1" {
+		shot = reportScreenshot
+	}
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if len(png) < 10_000 {
+		t.Errorf("screenshot of %d bytes: an empty page?", len(png))
 	}
 	time.Sleep(100 * time.Millisecond) // late events of the page
 	mu.Lock()
