@@ -1,50 +1,14 @@
 package decode
 
-// family groups libqb services by the daemon behind them, which decides
-// how requests are answered (protocol.md 7.7 and 8.2).
-type family uint8
+import "github.com/pcmk-trace/pcmk-trace/pcmk"
 
-const (
-	famOther      family = iota // unknown: decoded as Pacemaker only if the bytes say so
-	famCorosync                 // cpg, cmap, quorum, cfg, votequorum: libqb layer only
-	famCIB                      // pacemaker-based: cib_ro, cib_rw, cib_shm
-	famController               // pacemaker-controld: crmd
-	famPacemakerd               // pacemakerd
-	famScheduler                // pacemaker-schedulerd: pengine
-	famAttrd                    // pacemaker-attrd
-	famExecd                    // pacemaker-execd (or pacemaker-remoted): lrmd
-	famFencer                   // pacemaker-fenced: stonith-ng
-)
-
-func serviceFamily(service string) family {
-	switch service {
-	case "cib_ro", "cib_rw", "cib_shm":
-		return famCIB
-	case "crmd":
-		return famController
-	case "pacemakerd":
-		return famPacemakerd
-	case "pengine":
-		return famScheduler
-	case "attrd":
-		return famAttrd
-	case "lrmd":
-		return famExecd
-	case "stonith-ng":
-		return famFencer
-	case "cpg", "cmap", "quorum", "cfg", "votequorum":
-		return famCorosync
-	}
-	return famOther
-}
-
-// pacemaker reports whether the family speaks the Pacemaker envelope.
-func (f family) pacemaker() bool { return f >= famCIB }
+// How requests are answered depends on the daemon behind a service, its
+// pcmk.Family (protocol.md 7.7 and 8.2).
 
 // controllerStyle reports whether replies are matched by reference and
 // come as events after an optional ack.
-func (f family) controllerStyle() bool {
-	return f == famController || f == famPacemakerd || f == famScheduler
+func controllerStyle(f pcmk.Family) bool {
+	return f == pcmk.FamilyController || f == pcmk.FamilyPacemakerd || f == pcmk.FamilyScheduler
 }
 
 // wantsEventReply reports whether a request gets its reply (or its real
@@ -56,20 +20,20 @@ func (f family) controllerStyle() bool {
 //   - controld, pacemakerd and schedulerd send the reply as an event
 //     whether or not an ack came first; hello and node-cache purges get
 //     none.
-func wantsEventReply(f family, op string, flags Flags) bool {
+func wantsEventReply(f pcmk.Family, op string, flags Flags) bool {
 	switch f {
-	case famCIB:
+	case pcmk.FamilyCIB:
 		return flags&FlagClientResponse == 0 && op != "register" && op != "cib_notify" && op != ""
-	case famFencer:
+	case pcmk.FamilyFencer:
 		return flags&FlagClientResponse == 0 && op != "register" && op != "st_notify" && op != ""
-	case famController:
+	case pcmk.FamilyController:
 		switch op {
 		case "ping", "node-info", "list-nodes", "probe_again", "lrm_fail", "lrm_delete", "lrm_invoke":
 			return true
 		}
-	case famPacemakerd:
+	case pcmk.FamilyPacemakerd:
 		return op == "ping" || op == "quit"
-	case famScheduler:
+	case pcmk.FamilyScheduler:
 		return op == "pe_calc"
 	}
 	return false

@@ -330,7 +330,7 @@ func TestSourceErrors(t *testing.T) {
 		{"source fails", fatal},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
-			r := NewReader(&errSource{recs: g.recs, damaged: true, err: tc.err}, DefaultOptions)
+			r := NewReader(&errSource{recs: g.recs, damaged: true, err: tc.err}, Options{})
 			m, err := r.Next()
 			if err != nil || m.Kind != KindInvalid || m.Packet != 5 {
 				t.Fatalf("first: %+v, %v; want the damaged packet", m, err)
@@ -358,11 +358,11 @@ func TestFormatErrorText(t *testing.T) {
 		want string
 	}{
 		{"seq and offset", &FormatError{Seq: 7, Offset: 24, Err: fail(ErrLength, "size 3")},
-			"seq 7 offset 24: decode: payload length disagrees with envelope: size 3"},
+			"seq 7 offset 24: pcmk: payload length disagrees with envelope: size 3"},
 		{"packet number", &FormatError{Seq: 7, Packet: 9, Offset: -1, Err: ErrXML},
 			"packet 9 (seq 7): decode: malformed XML"},
 		{"multipart", &FormatError{Seq: 7, Offset: 34, Conn: "qb-1-2-3-x", QBID: 5, Err: ErrMultipart},
-			"seq 7 offset 34 conn qb-1-2-3-x qb id 5: decode: broken multipart sequence"},
+			"seq 7 offset 34 conn qb-1-2-3-x qb id 5: pcmk: broken multipart sequence"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			if got := tc.err.Error(); got != tc.want {

@@ -86,7 +86,7 @@ func TestGeneratedPairingMemory(t *testing.T) {
 		_, _ = c.request(xmlCibQuery(uuidCtrl, i+2, 256), 0)
 		c.event(xmlCibReply("cib_query", i+2, uuidCtrl, ""), FlagServerFree)
 	}
-	r := NewReader(&sliceSource{recs: g.recs}, DefaultOptions)
+	r := NewReader(&sliceSource{recs: g.recs}, Options{})
 	for range len(g.recs) - 1 {
 		if _, err := r.Next(); err != nil {
 			t.Fatal(err)
@@ -104,7 +104,7 @@ func TestFilter(t *testing.T) {
 	g := newGen(t)
 	allScenarios(g)
 	g.add(&capfile.Record{Kind: capfile.KindLoss, Lost: 3, Cause: capfile.LossRingFull})
-	all, _ := decodeAll(t, g.recs, DefaultOptions)
+	all, _ := decodeAll(t, g.recs, Options{})
 	count := func(f Filter) (n int, loss int) {
 		msgs, _ := decodeAll(t, g.recs, Options{Filter: f})
 		for _, m := range msgs {

@@ -67,7 +67,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if done || err != nil {
 		return err
 	}
-	opts := decode.DefaultOptions
+	var opts decode.Options
 
 	if opts.Dialect, err = decode.ParseDialect(o.dialect); err != nil {
 		return exitCode{2, err}

@@ -29,7 +29,7 @@ func sequentialJSON(t *testing.T, path string) string {
 	}
 	var out bytes.Buffer
 	jf := decode.NewJSONFormatter(&out)
-	dr := decode.NewReader(cr, decode.DefaultOptions)
+	dr := decode.NewReader(cr, decode.Options{})
 	for {
 		m, err := dr.Next()
 		if err != nil {
