@@ -23,9 +23,9 @@ func controllerStyle(f pcmk.Family) bool {
 func wantsEventReply(f pcmk.Family, op string, flags Flags) bool {
 	switch f {
 	case pcmk.FamilyCIB:
-		return flags&FlagClientResponse == 0 && op != "register" && op != "cib_notify" && op != ""
+		return flags&pcmk.FlagClientResponse == 0 && op != "register" && op != "cib_notify" && op != ""
 	case pcmk.FamilyFencer:
-		return flags&FlagClientResponse == 0 && op != "register" && op != "st_notify" && op != ""
+		return flags&pcmk.FlagClientResponse == 0 && op != "register" && op != "st_notify" && op != ""
 	case pcmk.FamilyController:
 		switch op {
 		case "ping", "node-info", "list-nodes", "probe_again", "lrm_fail", "lrm_delete", "lrm_invoke":

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // Fuzz targets: FuzzEnvelope, FuzzMultipart, FuzzReader, FuzzXML; those of
@@ -31,10 +32,10 @@ const fuzzLimit = 1 << 16
 func envelopeSeeds() [][]byte {
 	text := append([]byte(registerXML), 0)
 	return [][]byte{
-		envelopeA(1, text, uint32(len(text)), FlagClientResponse),
-		envelopeA(225, append([]byte(xmlCibReply("cib_query", 2, uuidCibadmin, smallCIB)), 0), 0, FlagServerEvent|FlagServerFree),
-		envelopeA(4, []byte("BZh41AY&SY\x00\x01"), 192100, FlagCompressed|FlagServerFree),
-		envelopeB(1, text, FlagClientResponse, 0),
+		envelopeA(1, text, uint32(len(text)), pcmk.FlagClientResponse),
+		envelopeA(225, append([]byte(xmlCibReply("cib_query", 2, uuidCibadmin, smallCIB)), 0), 0, pcmk.FlagServerEvent|pcmk.FlagServerFree),
+		envelopeA(4, []byte("BZh41AY&SY\x00\x01"), 192100, pcmk.FlagCompressed|pcmk.FlagServerFree),
+		envelopeB(1, text, pcmk.FlagClientResponse, 0),
 		envelopeB(7, text, mp, 1),
 		envelopeB(7, []byte{0}, mpEnd, 2),
 		put32(make([]byte, 24), 8, 24),
@@ -102,7 +103,7 @@ func multipartProgram(data []byte) []*capfile.Record {
 			recs = append(recs, &capfile.Record{Kind: capfile.KindDisconnect, Conn: fmt.Sprintf("c%d", sel&1)})
 			continue
 		}
-		flags := []Flags{0, mp, mpEnd, FlagMultipartEnd}[sel>>1&3]
+		flags := []Flags{0, mp, mpEnd, pcmk.FlagMultipartEnd}[sel>>1&3]
 		ch := capfile.ChannelRequest + capfile.Channel(sel>>3&1)
 		payload := append(append([]byte(nil), text...), 0)
 		if sel&0x80 != 0 {
@@ -177,7 +178,7 @@ func readerProgram(data []byte) []*capfile.Record {
 // FuzzReader decodes arbitrary record streams with tiny limits, through
 // every formatter.
 func FuzzReader(f *testing.F) {
-	f.Add([]byte("\x01\x00\x20" + string(plainA(registerXML, FlagClientResponse))))
+	f.Add([]byte("\x01\x00\x20" + string(plainA(registerXML, pcmk.FlagClientResponse))))
 	f.Add([]byte("\x02\x00\x20" + string(envelopeB(1, append([]byte(registerXML), 0), mp, 0))))
 	f.Add([]byte("\x10\x06\x04" + string(put32(make([]byte, 16), 8, 16))))
 	f.Add([]byte("\x0c\x00\x00\x08\x00\x00"))

@@ -90,7 +90,7 @@ func (pr *pairer) request(key connKey, f pcmk.Family, m *Message) {
 		}
 	default:
 		wantEvent := wantsEventReply(f, m.Op, m.Flags)
-		m.ExpectsReply = m.Flags&FlagClientResponse != 0 || wantEvent
+		m.ExpectsReply = m.Flags&pcmk.FlagClientResponse != 0 || wantEvent
 		if m.ExpectsReply {
 			p = &pending{wantEvent: wantEvent}
 		}
@@ -108,7 +108,7 @@ func (pr *pairer) request(key connKey, f pcmk.Family, m *Message) {
 	cp.live++
 	pr.order = append(pr.order, p)
 	pr.live++
-	if m.Flags&FlagClientResponse != 0 {
+	if m.Flags&pcmk.FlagClientResponse != 0 {
 		if old := cp.byQBID[m.QBID]; old != nil {
 			pr.finish(old)
 		}

@@ -145,7 +145,7 @@ func (r *Reader) message(rec *capfile.Record) {
 	payload := data[pcmk.EnvelopeLen:]
 	if env.Dialect == DialectB {
 		key := partKey{rec.Conn, rec.Channel, m.RX}
-		if env.Flags&(FlagMultipart|FlagMultipartEnd) != 0 {
+		if env.Flags&(pcmk.FlagMultipart|pcmk.FlagMultipartEnd) != 0 {
 			for _, p := range r.parts.Add(key, identity(rec), h.ID, env, payload, truncated, wire) {
 				r.partial(p)
 			}
@@ -164,7 +164,7 @@ func (r *Reader) message(rec *capfile.Record) {
 // body decodes a single-part payload into m.XML and the fields.
 func (r *Reader) body(m *Message, rec *capfile.Record, env pcmk.Envelope, payload []byte, truncated bool) error {
 	declared := int(env.PayloadLen())
-	if env.Dialect == DialectA && env.Flags&FlagCompressed != 0 {
+	if env.Dialect == DialectA && env.Flags&pcmk.FlagCompressed != 0 {
 		m.Compressed = true
 		m.XMLBytes = max(int(env.SizeUncompressed)-1, 0)
 		if truncated {

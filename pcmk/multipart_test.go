@@ -18,20 +18,26 @@ type step struct {
 	wantEnd []string
 }
 
+// part returns the envelope and the payload (as captured) of s.
+func (s step) part() (Envelope, []byte) {
+	payload := []byte(s.text)
+	if !s.noNUL {
+		payload = append(payload, 0)
+	}
+	env := Envelope{Dialect: DialectB, Flags: s.flags, Version: 1, PartSize: uint32(len(payload)), PartID: s.partID}
+	if s.cut {
+		payload = payload[:len(payload)-1]
+	}
+	return env, payload
+}
+
 // run feeds steps to r, tagging each with its index, and returns what
 // ended, described as "key:id:text", "key:id!tag@offset: error" or
 // "key:id~text" (truncated).
 func run(t *testing.T, r *Reassembler[string, int], steps []step) {
 	t.Helper()
 	for i, s := range steps {
-		payload := []byte(s.text)
-		if !s.noNUL {
-			payload = append(payload, 0)
-		}
-		env := Envelope{Dialect: DialectB, Flags: s.flags, Version: 1, PartSize: uint32(len(payload)), PartID: s.partID}
-		if s.cut {
-			payload = payload[:len(payload)-1]
-		}
+		env, payload := s.part()
 		var done []*Partial[string, int]
 		if s.flags&(FlagMultipart|FlagMultipartEnd) == 0 {
 			if p := r.Single(s.key, i, s.id); p != nil {
@@ -217,14 +223,7 @@ func FuzzMultipart(f *testing.F) {
 			}
 		}
 		for i, s := range multipartProgram(data) {
-			payload := []byte(s.text)
-			if !s.noNUL {
-				payload = append(payload, 0)
-			}
-			env := Envelope{Dialect: DialectB, Flags: s.flags, Version: 1, PartSize: uint32(len(payload)), PartID: s.partID}
-			if s.cut {
-				payload = payload[:len(payload)-1]
-			}
+			env, payload := s.part()
 			if s.flags == 0 {
 				if p := r.Single(s.key, i, s.id); p != nil {
 					count([]*Partial[string, int]{p})
