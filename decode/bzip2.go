@@ -3,6 +3,7 @@ package decode
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/dsnet/compress/bzip2"
@@ -72,7 +73,7 @@ func (z *inflater) decompress(payload []byte, sizeUncompressed uint32, limit int
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				return nil, fail(ErrBzip2, "stream ends early after %d bytes of output", len(buf))
 			}
-			return nil, fail(ErrBzip2, "%v", err)
+			return nil, fmt.Errorf("%w: %w", ErrBzip2, err)
 		}
 	}
 	if len(buf) > want {

@@ -38,9 +38,6 @@ func serviceFamily(service string) family {
 	return famOther
 }
 
-// pacemaker reports whether the family speaks the Pacemaker envelope.
-func (f family) pacemaker() bool { return f >= famCIB }
-
 // controllerStyle reports whether replies are matched by reference and
 // come as events after an optional ack.
 func (f family) controllerStyle() bool {

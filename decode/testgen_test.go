@@ -389,7 +389,7 @@ func loadFixture(t testing.TB, name string) fixture {
 			}
 			text, err := io.ReadAll(bzip2.NewReader(bytes.NewReader(blob)))
 			if err != nil {
-				fixturesErr = fmt.Errorf("%s: %v", n, err)
+				fixturesErr = fmt.Errorf("%s: %w", n, err)
 				return
 			}
 			fixtures[n] = fixture{blob: blob, text: string(bytes.TrimSuffix(text, []byte{0}))}

@@ -6,8 +6,6 @@ import (
 	"runtime"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 )
 
@@ -17,10 +15,7 @@ func (r *recorder) writerOptions(args []string) capfile.WriterOptions {
 	s := &opts.Section
 	s.Recorder = "pcmk-trace " + version
 	s.Hardware = runtime.GOARCH
-	var u unix.Utsname
-	if unix.Uname(&u) == nil {
-		s.Kernel = unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:])
-	}
+	s.Kernel = kernelName()
 	s.Host, _ = os.Hostname()
 	s.CommandLine = commandLine(append([]string{"pcmk-trace", "record"}, args...))
 	for _, l := range r.t.Libraries() {
