@@ -20,7 +20,7 @@
  * Anything that could not be recorded is counted per cause in "counters".
  *
  * Struct offsets of libqb's private structs are those of libqb 1.x and 2.x
- * on x86_64 (the protocol reference, section 6); the loader checks the
+ * on x86_64 (docs/protocol.md 9.2); the loader checks the
  * version. bpf/README.md says why each choice was made and what it costs.
  */
 

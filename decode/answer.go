@@ -3,7 +3,7 @@ package decode
 import "github.com/pcmk-trace/pcmk-trace/pcmk"
 
 // How requests are answered depends on the daemon behind a service, its
-// pcmk.Family (protocol.md 7.7 and 8.2).
+// pcmk.Family (docs/protocol.md 7.4 and 8.2).
 
 // controllerStyle reports whether replies are matched by reference and
 // come as events after an optional ack.

@@ -2,7 +2,7 @@ package decode
 
 import "github.com/pcmk-trace/pcmk-trace/pcmk"
 
-// Dialect is the layout of the 40-byte Pacemaker envelope (protocol.md 7):
+// Dialect is the layout of the 40-byte Pacemaker envelope (docs/protocol.md 6):
 // [pcmk.Dialect].
 type Dialect = pcmk.Dialect
 
@@ -24,6 +24,6 @@ const (
 // either case.
 func ParseDialect(s string) (Dialect, error) { return pcmk.ParseDialect(s) }
 
-// DetectDialect is [pcmk.DetectDialect]: the byte test of protocol.md 7.3
+// DetectDialect is [pcmk.DetectDialect]: the byte test of docs/protocol.md 6.4
 // on the first 40 bytes of a message whose libqb size is qbSize.
 func DetectDialect(b []byte, qbSize int32) Dialect { return pcmk.DetectDialect(b, qbSize) }

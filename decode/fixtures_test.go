@@ -11,7 +11,7 @@ import (
 var writeFixtures = flag.Bool("fixtures", false, "rewrite the bzip2 fixtures and the fuzz seed corpus in testdata (needs the bzip2 tool)")
 
 // TestWriteFixtures makes the compressed fixtures the way Pacemaker
-// compresses (bzip2 block size 4, protocol.md 7.5): go test -run
+// compresses (bzip2 block size 4, docs/protocol.md 6.6): go test -run
 // TestWriteFixtures -fixtures. It needs the bzip2 command.
 func TestWriteFixtures(t *testing.T) {
 	if !*writeFixtures {

@@ -34,7 +34,7 @@ func (k Kind) String() string {
 	return ""
 }
 
-// Role is what a message is in the conversation (protocol.md 7.7).
+// Role is what a message is in the conversation (docs/protocol.md 7).
 type Role uint8
 
 const (

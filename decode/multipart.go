@@ -7,7 +7,7 @@ import (
 
 // partKey names one direction of one connection as one process saw it:
 // parts of different messages never interleave within it, while different
-// keys interleave freely (protocol.md 7.6).
+// keys interleave freely (docs/protocol.md 6.7).
 type partKey struct {
 	conn string
 	ch   capfile.Channel

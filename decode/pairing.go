@@ -38,7 +38,7 @@ type connPairs struct {
 	live   int
 }
 
-// pairer matches replies to requests (protocol.md 7.7). Requests wait at
+// pairer matches replies to requests (docs/protocol.md 7). Requests wait at
 // most timeout (capture time) and at most max of them at once; older ones
 // are given up as unanswered, so memory stays bounded.
 type pairer struct {

@@ -1,6 +1,8 @@
 package decode
 
 import (
+	"fmt"
+
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
@@ -213,11 +215,11 @@ func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bo
 		if base >= 0 {
 			off = base + xerr.pos
 		}
-		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: off, Err: fail(ErrXML, "%v of the text", xerr)}
+		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: off, Err: fmt.Errorf("%w: %w of the text", ErrXML, xerr)}
 	}
 	if r.opts.StrictXML {
 		if err := strictXML(text); err != nil {
-			return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: -1, Err: fail(ErrXML, "%v", err)}
+			return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: -1, Err: fmt.Errorf("%w: %w", ErrXML, err)}
 		}
 	}
 	return nil

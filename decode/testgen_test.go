@@ -4,8 +4,8 @@ package decode
 //
 // Nothing in this file was captured from a live daemon. The records are
 // built by following the framing documented in docs/protocol.md (libqb
-// headers, section 5; the Pacemaker envelope in both dialects, bzip2 and
-// multipart, section 7; the XML of each daemon, section 8), with XML taken
+// headers, section 3.1; the Pacemaker envelope in both dialects, bzip2 and
+// multipart, section 6; the XML of each daemon, section 8), with XML taken
 // from that document's examples. It covers what real captures rarely or
 // never contain: multipart messages interleaved across connections, the
 // exact-multiple edge case, broken part sequences, crafted sizes. Tests
@@ -147,7 +147,7 @@ func (c *gconn) event(text string, flags Flags) uint64 {
 	return c.send(capfile.ChannelEvent, c.g.evIDs[c.srv], text, flags|pcmk.FlagServerEvent)
 }
 
-// compressed sends a dialect A bzip2 body (protocol.md 7.5).
+// compressed sends a dialect A bzip2 body (docs/protocol.md 6.6).
 func (c *gconn) compressed(ch capfile.Channel, id int32, blob []byte, sizeUncompressed uint32, flags Flags) uint64 {
 	return c.raw(ch, envelopeA(id, blob, sizeUncompressed, flags|pcmk.FlagCompressed)).Seq
 }
@@ -179,7 +179,7 @@ func envelopeB(id int32, part []byte, flags Flags, partID uint16) []byte {
 	return append(b, part...)
 }
 
-// Dialect B splitting (protocol.md 7.6): the buffer is 128 KiB, so a part
+// Dialect B splitting (docs/protocol.md 6.7): the buffer is 128 KiB, so a part
 // carries at most 131031 characters and its NUL.
 const (
 	bufferB   = 131072
@@ -251,7 +251,7 @@ func decodeAll(t testing.TB, recs []*capfile.Record, opts Options) ([]*Message, 
 	}
 }
 
-// Example XML, after protocol.md sections 8.2 and 9.
+// Example XML, after docs/protocol.md sections 7.7 and 8.2.
 const (
 	uuidCibadmin = "7f6b2c1e-3d4a-4e5f-8a9b-0c1d2e3f4a5b"
 	uuidCrmMon   = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"
@@ -390,7 +390,7 @@ func loadFixture(t testing.TB, name string) fixture {
 			}
 			text, err := io.ReadAll(bzip2.NewReader(bytes.NewReader(blob)))
 			if err != nil {
-				fixturesErr = fmt.Errorf("%s: %v", n, err)
+				fixturesErr = fmt.Errorf("%s: %w", n, err)
 				return
 			}
 			fixtures[n] = fixture{blob: blob, text: string(bytes.TrimSuffix(text, []byte{0}))}

@@ -10,7 +10,7 @@ import (
 )
 
 // setXMLFields fills the message's XML-derived fields from the root
-// element (protocol.md 8.1), taking the few-valued ones from in.
+// element (docs/protocol.md 8.1), taking the few-valued ones from in.
 func (m *Message) setXMLFields(root []byte, attrs []xmlAttr, in *pcmk.Interner) {
 	m.Root = in.InternValue(root)
 	var op, opPrio, clientID, async, rc, lrmdExecRC, status, origin, function string

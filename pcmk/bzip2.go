@@ -81,7 +81,7 @@ func (z *Inflater) Decompress(payload []byte, sizeUncompressed uint32, limit int
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				return nil, Fail(ErrBzip2, "stream ends early after %d bytes of output", len(buf))
 			}
-			return nil, Fail(ErrBzip2, "%v", err)
+			return nil, fmt.Errorf("%w: %w", ErrBzip2, err)
 		}
 	}
 	if len(buf) > want {

@@ -7,7 +7,8 @@
 // the attributes that name an operation, a reader for the root start tag of
 // a message's XML, and a string interner for the few-valued fields.
 //
-// It imports nothing else of this module, so the decoder, the replayer and
+// docs/protocol.md describes the format (sections 3 and 6) and the XML
+// (section 8). This package imports nothing else of this module, so the decoder, the replayer and
 // its IPC client all read and write the same bytes the same way.
 //
 // A reader of raw libqb messages uses it like this:

@@ -85,7 +85,7 @@ func TestEncodeDialectB(t *testing.T) {
 		// A remainder of exactly MaxPartText goes as a full part plus a NUL-only part.
 		{"exactly one part", MaxPartText, []uint32{MaxPartText + 1, 1},
 			[]Flags{FlagClientResponse | FlagMultipart, FlagClientResponse | FlagMultipart | FlagMultipartEnd}},
-		// protocol.md 7.6's example.
+		// docs/protocol.md 6.7's example.
 		{"300000", 300000, []uint32{131032, 131032, 37939},
 			[]Flags{FlagClientResponse | FlagMultipart, FlagClientResponse | FlagMultipart, FlagClientResponse | FlagMultipart | FlagMultipartEnd}},
 	} {

@@ -12,7 +12,7 @@ func TestDetectDialect(t *testing.T) {
 		msg  []byte
 		want Dialect
 	}{
-		{"dialect A request (protocol.md 7.1 example)", envelopeA(1, text, uint32(len(text)), FlagClientResponse), DialectA},
+		{"dialect A request (docs/protocol.md 6.2 example)", envelopeA(1, text, uint32(len(text)), FlagClientResponse), DialectA},
 		{"dialect A event", envelopeA(225, text, uint32(len(text)), FlagServerEvent|FlagServerFree), DialectA},
 		{"dialect A compressed", envelopeA(1, []byte("BZh41AY&SY"), 580788, FlagCompressed), DialectA},
 		{"dialect A flags low byte 1 looks like a B version byte", envelopeA(1, []byte("BZh4"), 9999, FlagCompressed|FlagServerFree), DialectA},

@@ -27,7 +27,7 @@ type maskRule struct {
 	attr       string // the masked attribute (attribute rules)
 }
 
-// defaultAttrMask is protocol.md 8.4, one line per category as MASK.md shows it.
+// defaultAttrMask is docs/protocol.md 8.4, one line per category as MASK.md shows it.
 var defaultAttrMask = [][]string{
 	// identities the daemon hands out, or that carry the client's pid
 	{"cib_clientid", "cib_async_id", "st_clientid", "st_async_id", "lrmd_clientid", "lrmd_async_id",

@@ -36,7 +36,7 @@ type OpInfo struct {
 	Note   string
 }
 
-// opTable lists every operation pcmk-trace knows, per daemon (protocol.md 8.2 and
+// opTable lists every operation pcmk-trace knows, per daemon (docs/protocol.md 8.2 and
 // 8.3). OPS.md shows the same table; a test keeps them in step.
 var opTable = []OpInfo{
 	// pacemaker-based: cib_ro, cib_rw, cib_shm (cib_op)

@@ -72,7 +72,7 @@ type jsonDiff struct {
 }
 
 func toJSONCounts(c Counts) jsonCounts {
-	return jsonCounts{c.Requests, c.Sent, c.Answered, c.Matched, c.Diverged, c.Failed, c.Refused, c.Unchecked}
+	return jsonCounts(c)
 }
 
 // WriteJSON writes the report as one JSON object (JSON.md lists the keys), every

@@ -18,6 +18,12 @@ import (
 // reference for the command's concurrent pipeline.
 func sequentialJSON(t *testing.T, path string) string {
 	t.Helper()
+	return sequentialJSONFiltered(t, path, decode.Filter{})
+}
+
+// sequentialJSONFiltered is sequentialJSON with decode's own filter f.
+func sequentialJSONFiltered(t *testing.T, path string, filter decode.Filter) string {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +35,9 @@ func sequentialJSON(t *testing.T, path string) string {
 	}
 	var out bytes.Buffer
 	jf := decode.NewJSONFormatter(&out)
-	dr := decode.NewReader(cr, decode.Options{})
+	var opts decode.Options
+	opts.Filter = filter
+	dr := decode.NewReader(cr, opts)
 	for {
 		m, err := dr.Next()
 		if err != nil {

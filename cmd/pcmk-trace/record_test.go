@@ -26,7 +26,10 @@ func TestRecordHelpHidesReadyFile(t *testing.T) {
 	if err := run(context.Background(), []string{"record", "-h"}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	help := errOut.String()
+	help := out.String()
+	if errOut.Len() > 0 {
+		t.Errorf("help wrote to standard error: %q", errOut.String())
+	}
 	for _, want := range []string{"--write", "--pid", "--comm", "--service", "--snaplen", "--duration", "--count", "--libqb", "--ring-size", "--rx", "Example:"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("help lacks %s", want)

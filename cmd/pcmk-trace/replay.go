@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 
-	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
 	"github.com/pcmk-trace/pcmk-trace/replay"
 	"github.com/pcmk-trace/pcmk-trace/replay/qbipc"
@@ -45,7 +41,7 @@ type replayOptions struct {
 	allClients    bool
 	services      []string
 	ops           []string
-	pids          []uint
+	pids          []uint32
 	conns         []string
 	masks         []string
 	maskElements  []string
@@ -55,6 +51,9 @@ type replayOptions struct {
 	nsOf          int
 	dialect       string
 	timeout       time.Duration
+
+	file string         // the capture
+	opts replay.Options // what config made of the flags
 }
 
 func (o *replayOptions) flags(fs *pflag.FlagSet) {
@@ -64,28 +63,27 @@ func (o *replayOptions) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.allowWrites, "allow-writes", false, "send requests that change the cluster (refused otherwise; see replay/OPS.md)")
 	fs.BoolVarP(&o.dryRun, "dry-run", "n", false, "print what would be sent, and send nothing")
 	fs.BoolVar(&o.allClients, "all-clients", false, "also replay connections whose client is a Pacemaker daemon")
-	fs.StringArrayVar(&o.services, "service", nil, "only connections to this libqb `service` (cib_rw, crmd, attrd, ...); repeatable")
-	fs.StringArrayVar(&o.ops, "op", nil, "only requests of this `operation` (and their connection's sign-on); repeatable")
-	fs.UintSliceVar(&o.pids, "pid", nil, "only connections of this client or server `pid`; repeatable")
-	fs.StringArrayVar(&o.conns, "conn", nil, "only this recorded `connection` key (qb-...); repeatable")
-	fs.StringArrayVar(&o.masks, "mask", nil, "also ignore this attribute: `ATTR`, ELEM@ATTR or ELEM[@KEY=VALUE]@ATTR; repeatable")
-	fs.StringArrayVar(&o.maskElements, "mask-element", nil, "also ignore these elements: `ELEM` or ELEM[@KEY=VALUE]; repeatable")
+	stringsFlag(fs, &o.services, "service", "only connections to this libqb service `NAME` (cib_rw, crmd, attrd, ...)")
+	stringsFlag(fs, &o.ops, "op", "only requests of this operation `OP` (and their connection's sign-on)")
+	pidsFlag(fs, &o.pids, "pid", "only connections of this client or server `PID`")
+	stringsFlag(fs, &o.conns, "conn", "only this recorded connection `KEY` (qb-...)")
+	stringsFlag(fs, &o.masks, "mask", "also ignore this attribute: `ATTR`, ELEM@ATTR or ELEM[@KEY=VALUE]@ATTR")
+	stringsFlag(fs, &o.maskElements, "mask-element", "also ignore these elements: `ELEM` or ELEM[@KEY=VALUE]")
 	fs.BoolVar(&o.noDefaultMask, "no-default-mask", false, "start from an empty mask (replay/MASK.md lists the default)")
-	fs.StringVarP(&o.format, "format", "f", "text", "report `format`: text or json")
+	fs.StringVarP(&o.format, "format", "f", "text", "report `FORMAT`: text or json")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "text: list every request, not only divergences and failures")
 	fs.IntVar(&o.nsOf, "ns-of", 0, "replay into the network and mount namespaces of process `PID` (e.g. a sandboxed cluster's init)")
 	fs.IntVar(&o.nsOf, "netns-of", 0, "same as --ns-of")
 	fs.MarkHidden("netns-of")
-	fs.StringVar(&o.dialect, "dialect", "auto", "Pacemaker envelope `dialect` to send: auto (as recorded), A (2.1.x, 3.0.0) or B (3.0.1+)")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up on a connection or a reply after `D`")
-	fs.Lookup("pid").DefValue = ""
+	fs.StringVar(&o.dialect, "dialect", "auto", "Pacemaker envelope `DIALECT` to send: auto (as recorded), A (2.1.x, 3.0.0) or B (3.0.1+)")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up on a connection or a reply after `DURATION`")
 }
 
 // replayConfig turns the flags into replay.Options.
 func (o *replayOptions) config() (replay.Options, error) {
 	opts := replay.Options{
 		Speed: o.speed, ASAP: o.asap, Loop: o.loop, AllowWrites: o.allowWrites, AllClients: o.allClients,
-		Services: o.services, Ops: o.ops, Conns: o.conns, Timeout: o.timeout,
+		Services: o.services, Ops: o.ops, PIDs: o.pids, Conns: o.conns, Timeout: o.timeout,
 	}
 	switch {
 	case o.speed <= 0:
@@ -96,9 +94,6 @@ func (o *replayOptions) config() (replay.Options, error) {
 		return opts, errors.New("--timeout must be more than 0")
 	case o.nsOf < 0:
 		return opts, errors.New("--ns-of wants a process id")
-	}
-	for _, p := range o.pids {
-		opts.PIDs = append(opts.PIDs, uint32(p))
 	}
 	opts.Mask = replay.DefaultMask()
 	if o.noDefaultMask {
@@ -130,25 +125,41 @@ func (o *replayOptions) config() (replay.Options, error) {
 	return opts, nil
 }
 
-func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// parseReplay parses and checks replay's arguments; it returns nil options when -h was
+// shown. The file is not read yet.
+func parseReplay(args []string, stdout, stderr io.Writer) (*replayOptions, error) {
 	var o replayOptions
-	fs := newFlagSet("replay", "replay [flags] FILE", replayExample, stderr)
-	o.flags(fs)
-	name, done, err := parseFileArg(fs, args, "replay")
+	fs := newFlagSet("replay", "replay [flags] FILE", replayExample, stdout, stderr)
+	o.flags(fs.FlagSet)
+	name, done, err := fs.parseFileArg(args, "replay")
 	if done || err != nil {
-		return err
+		return nil, err
 	}
 	if o.format != "text" && o.format != "json" {
-		return exitCode{2, fmt.Errorf("replay: unknown format %q (text or json)", o.format)}
+		return nil, exitCode{2, fmt.Errorf("replay: unknown format %q (text or json)", o.format)}
 	}
-	opts, err := o.config()
-	if err != nil {
-		return exitCode{2, fmt.Errorf("replay: %w", err)}
+	if err := checkServices("replay", o.services); err != nil {
+		return nil, exitCode{2, err}
 	}
+	o.file = name
+	if o.opts, err = o.config(); err != nil {
+		return nil, exitCode{2, fmt.Errorf("replay: %w", err)}
+	}
+	return &o, nil
+}
 
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseReplay(args, stdout, stderr)
+	if o == nil || err != nil {
+		return err
+	}
+	name, opts := o.file, o.opts
 	c, err := readReplayCapture(name, stderr)
 	if err != nil {
 		return exitCode{2, err}
+	}
+	if len(o.ops) > 0 {
+		warnUnknownOps(stderr, "replay", name, o.ops, requestOps(c))
 	}
 	steps, skipped := replay.Plan(c, opts)
 	if o.dryRun {
@@ -158,10 +169,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return exitCode{2, fmt.Errorf("replay: %s: no requests to replay (%s)", name, describeSkipped(skipped))}
 	}
 
-	bar := newReplayBar(stderr)
-	opts.Progress = bar.update
+	status := newStatus(stderr, 100*time.Millisecond)
+	opts.Progress = func(done, total int) {
+		if total > 0 {
+			status.set(done >= total, func() string { return replayStatus(done, total) })
+		}
+	}
 	rep, runErr := replay.Run(ctx, c, opts)
-	bar.stop()
+	status.clear()
 	if o.format == "json" {
 		err = rep.WriteJSON(stdout)
 	} else {
@@ -181,109 +196,22 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// readReplayCapture reads and rebuilds a capture; damage is reported and left out.
-func readReplayCapture(name string, stderr io.Writer) (*replay.Capture, error) {
-	var in io.Reader = os.Stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		in = f
-	}
-	c, err := replay.ReadCapture(bufio.NewReaderSize(in, 1<<20))
-	switch {
-	case errors.Is(err, capfile.ErrTruncated):
-		fmt.Fprintf(stderr, "pcmk-trace: %s: %v (was the recorder killed?); replaying what it holds\n", name, err)
-	case err != nil:
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if c.Stats.Errors > 0 || c.Stats.Lost > 0 {
-		fmt.Fprintf(stderr, "pcmk-trace: %s: %d messages could not be decoded, %d lost by the recorder; their requests are not replayed\n",
-			name, c.Stats.Errors, c.Stats.Lost)
-	}
-	return c, nil
-}
-
-func describeSkipped(s replay.Skipped) string {
-	return fmt.Sprintf("left out: %d connections of daemons (--all-clients), %d of other services, %d filtered",
-		s.Daemons, s.NotPacemaker, s.Filtered)
-}
-
-// printPlan writes what a replay would send: one line per request and its XML, or one
-// JSON object per request.
-func printPlan(w io.Writer, steps []replay.Step, skipped replay.Skipped, format string) error {
-	bw := bufio.NewWriter(w)
-	if format == "json" {
-		enc := json.NewEncoder(bw)
-		enc.SetEscapeHTML(false)
-		for _, s := range steps {
-			ex := s.Exchange
-			action := "send"
-			if s.Refused {
-				action = "refuse"
-			}
-			if err := enc.Encode(map[string]any{
-				"offset_ns": int64(s.Offset), "conn": ex.Conv.Conn, "service": ex.Conv.Service, "comm": ex.Conv.Comm,
-				"seq": ex.Request.Seq, "op": ex.Request.Op, "class": ex.Class.String(), "action": action,
-				"flags": uint32(ex.Request.Flags), "replies": len(ex.Replies()), "xml": string(ex.Request.XML),
-			}); err != nil {
-				return err
-			}
-		}
-		return bw.Flush()
-	}
-	for _, s := range steps {
-		ex := s.Exchange
-		action := "send"
-		if s.Refused {
-			action = "REFUSE (a write; --allow-writes sends it)"
-		}
-		fmt.Fprintf(bw, "+%.6fs %s %s %s[%d] %s (%s): %s\n", s.Offset.Seconds(), ex.Conv.Service, ex.Conv.Conn,
-			ex.Conv.Comm, ex.Conv.PID, ex.Request.Op, ex.Class, action)
-		fmt.Fprintf(bw, "    %s\n", ex.Request.XML)
-	}
-	fmt.Fprintf(bw, "%d requests; %s\n", len(steps), describeSkipped(skipped))
-	fmt.Fprintf(bw, "Client ids handed out at sign-on are put into later requests when they are sent.\n")
-	return bw.Flush()
-}
-
-// replayBar shows requests handled out of the total on stderr when it is a terminal.
-type replayBar struct {
-	w       io.Writer
-	on      bool
-	mu      sync.Mutex
-	last    time.Time
-	printed bool
-}
-
-func newReplayBar(stderr io.Writer) *replayBar {
-	return &replayBar{w: stderr, on: isTerminal(stderr)}
-}
-
-func (b *replayBar) update(done, total int) {
-	if !b.on || total == 0 {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := time.Now()
-	if done < total && now.Sub(b.last) < 100*time.Millisecond {
-		return
-	}
-	b.last = now
+// replayStatus is replay's status line: requests handled out of the total, as a bar.
+func replayStatus(done, total int) string {
 	const width = 30
-	n := done * width / total
-	fmt.Fprintf(b.w, "\rreplay [%s%s] %d/%d requests ", strings.Repeat("=", n), strings.Repeat(" ", width-n), done, total)
-	b.printed = true
+	n := min(done, total) * width / total
+	return fmt.Sprintf("replay [%s%s] %d/%d requests", strings.Repeat("=", n), strings.Repeat(" ", width-n), done, total)
 }
 
-func (b *replayBar) stop() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.printed {
-		fmt.Fprint(b.w, "\r\033[K")
-		b.printed = false
+// requestOps returns the operations of the capture's requests.
+func requestOps(c *replay.Capture) map[string]bool {
+	seen := map[string]bool{}
+	for _, cv := range c.Conversations {
+		for _, ex := range cv.Exchanges {
+			if ex.Request.Op != "" {
+				seen[ex.Request.Op] = true
+			}
+		}
 	}
+	return seen
 }

@@ -89,11 +89,11 @@ func TestReplayHelp(t *testing.T) {
 	}
 	for _, want := range []string{"--speed", "--asap", "--loop", "--allow-writes", "--dry-run", "--all-clients",
 		"--service", "--op", "--pid", "--conn", "--mask", "--mask-element", "--format", "--ns-of", "--timeout", "Exit status"} {
-		if !strings.Contains(errOut.String(), want) {
+		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %s", want)
 		}
 	}
-	if strings.Contains(errOut.String(), "netns-of") {
+	if strings.Contains(out.String(), "netns-of") {
 		t.Error("help shows the hidden alias --netns-of")
 	}
 	out.Reset()

@@ -12,6 +12,8 @@
 //
 // Tests skip with a reason when not root or when Pacemaker is not installed, and fail
 // instead when the environment variable CI is "true", so CI cannot pass by skipping.
+// Under go test -short they skip, CI or not: -short asks for the tests that need
+// neither root nor a cluster.
 package testcluster
 
 import (
@@ -82,9 +84,13 @@ func Skip(t testing.TB, reason string) {
 	t.Skip(reason)
 }
 
-// RequireRoot skips (or fails in CI) unless the test runs as root on Linux.
+// RequireRoot skips (or fails in CI) unless the test runs as root on Linux. Under -short
+// it skips.
 func RequireRoot(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs root; -short runs only the tests that do not")
+	}
 	if runtime.GOOS != "linux" {
 		Skip(t, "needs Linux")
 	}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package qbipc_test
 
 import (
@@ -173,7 +175,7 @@ func cibXML(id string, callID int, op, section string, callopt int, data string)
 }
 
 // cibOp sends a CIB operation and returns its reply: on the response channel for a
-// synchronous call, as an event otherwise (protocol.md 7.7).
+// synchronous call, as an event otherwise (docs/protocol.md 7.4).
 func cibOp(t testing.TB, c *qbipc.Client, id string, callID int, op, section string, callopt int, data string) *qbipc.Message {
 	t.Helper()
 	ctx := ctxTimeout(t, 60*time.Second)

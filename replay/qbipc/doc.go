@@ -32,4 +32,7 @@
 // Errors callers branch on: [ErrDisconnected] (the daemon went away), [ErrFlowControl]
 // and [ErrFull] (retry later; see [Retryable]), [ErrMsgSize], [ErrUnauthorized],
 // [ErrClosed]; deadlines and cancellation come from the context.
+//
+// The transport needs Linux (abstract sockets, SO_PASSCRED, futexes); on other systems
+// the package builds, its envelope code works, and Dial returns [ErrUnsupported].
 package qbipc

@@ -54,8 +54,8 @@ type Header = pcmk.Header
 // ([pcmk.Encoder]); without Compress it compresses with [pcmk.Compress].
 type Encoder = pcmk.Encoder
 
-// DetectDialect tells the dialect of an envelope from its bytes alone, or returns 0
-// for anything else (such as corosync traffic).
+// DetectDialect tells the dialect of an envelope from its bytes alone
+// (docs/protocol.md 6.4), or returns 0 for anything else (such as corosync traffic).
 func DetectDialect(msg []byte) Dialect {
 	h, ok := pcmk.ParseQBHeader(msg, HeaderSize)
 	if !ok {

@@ -22,7 +22,7 @@ func bzip2Command() func([]byte) ([]byte, error) {
 	}
 }
 
-// The cibadmin register request observed live (protocol.md 7.1).
+// The cibadmin register request observed live (docs/protocol.md 6.2).
 const registerXML = `<cib_command t="cib" cib_op="register" cib_clientname="cibadmin" cib_callopt="4096"/>`
 
 // TestAssemblerRoundTrip reads back what the Encoder writes, in every form: plain,

@@ -26,6 +26,10 @@ var (
 	// neither as root nor as an allowed user or group (see Options.ServerUIDs).
 	ErrUnauthorized = errors.New("qbipc: server not authorized")
 
+	// ErrUnsupported is returned by Dial, DialInNamespace and NewClient where the
+	// transport cannot run: it needs Linux (abstract sockets, SO_PASSCRED, futexes).
+	ErrUnsupported = errors.New("qbipc: libqb IPC needs Linux")
+
 	// ErrClosed is returned by operations on a client after Close.
 	ErrClosed = net.ErrClosed
 

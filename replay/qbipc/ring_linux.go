@@ -1,7 +1,6 @@
 package qbipc
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"runtime"
@@ -24,7 +23,6 @@ const (
 	hdrSem      = 8208
 	hdrUserData = 8240 // request ring: the flow-control word
 	hdrSize     = 8248
-	pathMax     = 4096
 
 	chunkMagic      = 0xA1A1A1A1 // committed, readable
 	chunkMagicDead  = 0xD0D0D0D0 // reclaimed
@@ -261,17 +259,10 @@ func catchFault(err *error, old bool) {
 	if v := recover(); v != nil {
 		if re, ok := v.(runtime.Error); ok {
 			if _, ok := v.(interface{ Addr() uintptr }); ok {
-				*err = fmt.Errorf("ring memory fault: %v: %w", re, ErrDisconnected)
+				*err = fmt.Errorf("ring memory fault: %w: %w", re, ErrDisconnected)
 				return
 			}
 		}
 		panic(v)
 	}
-}
-
-func cString(b []byte) string {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		b = b[:i]
-	}
-	return string(b)
 }

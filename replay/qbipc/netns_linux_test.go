@@ -12,14 +12,14 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pcmk-trace/pcmk-trace/internal/testcluster"
 )
 
 // TestSocketIn creates sockets in another network namespace and checks that abstract
 // names resolve there, and that no thread of the process is left in that namespace.
 func TestSocketIn(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (setns)")
-	}
+	testcluster.RequireRoot(t) // setns
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Skip("needs unshare")
 	}

@@ -29,7 +29,7 @@ func request(id int32, payload string) []byte {
 }
 
 func TestSetupRequestBytes(t *testing.T) {
-	// protocol.md 2.2, observed from a Pacemaker tool.
+	// docs/protocol.md 3.4, observed from a Pacemaker tool.
 	want := []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0}
 	if got := encodeSetupRequest(131072); !bytes.Equal(got, want) {
 		t.Errorf("setup request % x, want % x", got, want)

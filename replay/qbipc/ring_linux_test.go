@@ -21,7 +21,7 @@ func newTestRing(t *testing.T, max int) *ring {
 	return r
 }
 
-// TestRingFraming checks the chunk layout against protocol.md 3.3: a 126-byte chunk at
+// TestRingFraming checks the chunk layout against docs/protocol.md 4.3: a 126-byte chunk at
 // word 0 has its size at word 0, the committed magic at word 1, its payload from word 2,
 // and the next chunk starts at word 34.
 func TestRingFraming(t *testing.T) {

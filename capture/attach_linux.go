@@ -1,0 +1,176 @@
+//go:build linux && amd64
+
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cilium/ebpf/link"
+)
+
+// uprobes lists the libqb functions probed, the program run at entry or
+// return, and whether the probe needs Config.RX.
+var uprobes = []struct {
+	symbol string
+	prog   string
+	ret    bool
+	rx     bool
+}{
+	// Return probes first: a return must never miss its entry's record.
+	{"qb_ipcc_shm_connect", ipcProgIpccShmConnectRet, true, false},
+	{"qb_ipcc_us_connect", ipcProgIpccUsConnectRet, true, false},
+	{"qb_rb_chunk_peek", ipcProgRbPeekRet, true, true},
+	{"qb_rb_chunk_read", ipcProgRbReadRet, true, true},
+	{"qb_ipcc_shm_connect", ipcProgIpccShmConnect, false, false},
+	{"qb_ipcc_us_connect", ipcProgIpccUsConnect, false, false},
+	{"qb_ipcs_disconnect", ipcProgIpcsDisconnect, false, false},
+	{"qb_rb_chunk_peek", ipcProgRbPeek, false, true},
+	{"qb_rb_chunk_read", ipcProgRbRead, false, true},
+	{"qb_rb_chunk_commit", ipcProgRbCommit, false, false},
+}
+
+func (t *Tracer) attachLibraries(cfg Config) error {
+	libs := findLibraries(cfg.LibQB)
+	symbols := append([]string(nil), requiredSymbols...)
+	for _, u := range uprobes {
+		if !u.rx || cfg.RX {
+			symbols = append(symbols, u.symbol)
+		}
+	}
+	attached := 0
+	for i := range libs {
+		lib := &libs[i]
+		if lib.Err != nil {
+			continue
+		}
+		lib.Version, lib.Err = inspectLibrary(lib.Path, symbols)
+		if lib.Err != nil {
+			continue
+		}
+		if lib.Err = t.attachLibrary(lib.Path, cfg.RX); lib.Err == nil {
+			attached++
+		}
+	}
+	t.libs = libs
+	if attached == 0 {
+		var errs []error
+		for _, l := range libs {
+			errs = append(errs, fmt.Errorf("%s: %w", l.Path, l.Err))
+		}
+		if len(errs) == 0 {
+			return fmt.Errorf("%w: none mapped by a process nor in %s", ErrNoLibQB, strings.Join(libDirs, ", "))
+		}
+		return fmt.Errorf("%w: %w", ErrNoLibQB, errors.Join(errs...))
+	}
+	if len(cfg.LibQB) > 0 {
+		// Named explicitly: every one must work.
+		for _, l := range libs {
+			if l.Err != nil {
+				return fmt.Errorf("%s: %w", l.Path, l.Err)
+			}
+		}
+	}
+	return nil
+}
+
+func (t *Tracer) attachLibrary(path string, rx bool) error {
+	ex, err := link.OpenExecutable(path)
+	if err != nil {
+		return err
+	}
+	var links []link.Link
+	for _, u := range uprobes {
+		if u.rx && !rx {
+			continue
+		}
+		prog := t.coll.Programs[u.prog]
+		var l link.Link
+		if u.ret {
+			l, err = ex.Uretprobe(u.symbol, prog, nil)
+		} else {
+			l, err = ex.Uprobe(u.symbol, prog, nil)
+		}
+		if err != nil {
+			for _, l := range links {
+				l.Close()
+			}
+			return fmt.Errorf("attach uprobe %s: %w", u.symbol, err)
+		}
+		links = append(links, l)
+	}
+	t.links = append(t.links, links...)
+	return nil
+}
+
+// syscalls are the tracepoints of the socket transport, exit before enter.
+var syscalls = []struct {
+	name string
+	prog string
+	rx   bool
+}{
+	{"sys_exit_sendto", ipcProgSysExitSendto, false},
+	{"sys_exit_writev", ipcProgSysExitWritev, false},
+	{"sys_exit_sendmsg", ipcProgSysExitSendmsg, false},
+	{"sys_exit_recvfrom", ipcProgSysExitRecvfrom, true},
+	{"sys_enter_sendto", ipcProgSysEnterSendto, false},
+	{"sys_enter_writev", ipcProgSysEnterWritev, false},
+	{"sys_enter_sendmsg", ipcProgSysEnterSendmsg, false},
+	{"sys_enter_recvfrom", ipcProgSysEnterRecvfrom, true},
+}
+
+// attachProcessHooks attaches the fork and exec programs the configuration
+// kept, then names the processes already running that --comm matches:
+// from then on the exec program follows new ones, so none falls between.
+func (t *Tracer) attachProcessHooks(cfg Config) error {
+	for name, prog := range map[string]string{
+		"sched_process_fork": ipcProgProcessFork,
+		"sched_process_exec": ipcProgProcessExec,
+	} {
+		if t.coll.Programs[prog] == nil {
+			continue // dropped by configure
+		}
+		l, err := link.AttachTracing(link.TracingOptions{Program: t.coll.Programs[prog]})
+		if err != nil {
+			return fmt.Errorf("attach tp_btf %s: %w", name, err)
+		}
+		t.links = append(t.links, l)
+	}
+	// What is written to processes --comm names is kept too.
+	for _, p := range processesNamed(cfg.Comms) {
+		if err := t.coll.Maps[ipcMapCommProcs].Put(p, uint8(1)); err != nil {
+			return fmt.Errorf("comm filter: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *Tracer) attachSyscallsHere(rx bool) error {
+	// Learn which processes own libqb datagram sockets before watching
+	// their sends: first the binds (forks are followed since Open attached
+	// the process hooks), then those already running.
+	bind, err := link.Tracepoint("syscalls", "sys_enter_bind", t.coll.Programs[ipcProgSysEnterBind], nil)
+	if err != nil {
+		return fmt.Errorf("attach tracepoint sys_enter_bind: %w", err)
+	}
+	t.links = append(t.links, bind)
+	owners := t.coll.Maps[ipcMapSocketOwners]
+	for _, pid := range socketOwners() {
+		if err := owners.Put(pid, uint8(1)); err != nil {
+			return fmt.Errorf("socket owners: %w", err)
+		}
+	}
+
+	for _, s := range syscalls {
+		if s.rx && !rx {
+			continue
+		}
+		l, err := link.Tracepoint("syscalls", s.name, t.coll.Programs[s.prog], nil)
+		if err != nil {
+			return fmt.Errorf("attach tracepoint %s: %w", s.name, err)
+		}
+		t.links = append(t.links, l)
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+//go:build linux && amd64
+
+package capture
+
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+)
+
+// configure sets the run-time knobs and map sizes, and drops the programs cfg does not need.
+func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
+	spec.Maps[ipcMapEvents].MaxEntries = uint32(ringSize)
+	for name, n := range map[string]int{
+		ipcMapFilterPids:     len(cfg.PIDs),
+		ipcMapFilterComms:    len(cfg.Comms),
+		ipcMapFilterServices: len(cfg.Services),
+		ipcMapFilterPidnss:   len(cfg.PIDNamespaces),
+	} {
+		spec.Maps[name].MaxEntries = uint32(max(n, 1))
+	}
+	vars := map[string]any{
+		ipcVarSnaplen:       cfg.Snaplen,
+		ipcVarFilterPid:     boolByte(len(cfg.PIDs) > 0),
+		ipcVarFilterComm:    boolByte(len(cfg.Comms) > 0),
+		ipcVarFilterService: boolByte(len(cfg.Services) > 0),
+		ipcVarFilterPidns:   boolByte(len(cfg.PIDNamespaces) > 0),
+	}
+	for name, v := range vars {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return fmt.Errorf("set %s: %w", name, err)
+		}
+	}
+	drop := []string{}
+	if !cfg.RX {
+		drop = append(drop, ipcProgRbPeek, ipcProgRbPeekRet, ipcProgRbRead, ipcProgRbReadRet,
+			ipcProgSysEnterRecvfrom, ipcProgSysExitRecvfrom)
+	}
+	if cfg.NoSocket {
+		drop = append(drop, ipcProgSysEnterBind, ipcProgProcessFork, ipcProgSysEnterSendto, ipcProgSysExitSendto, ipcProgSysEnterWritev,
+			ipcProgSysExitWritev, ipcProgSysEnterSendmsg, ipcProgSysExitSendmsg,
+			ipcProgSysEnterRecvfrom, ipcProgSysExitRecvfrom)
+		if len(cfg.Comms) == 0 {
+			drop = append(drop, ipcProgProcessExec) // --comm follows exec
+		}
+	}
+	for _, p := range drop {
+		delete(spec.Programs, p)
+	}
+	if cfg.EmptyPrograms {
+		for _, p := range spec.Programs {
+			p.Instructions = asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}
+		}
+	}
+	return nil
+}
+
+func boolByte(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func fillFilters(coll *ebpf.Collection, cfg Config) error {
+	one := uint8(1)
+	for _, ns := range cfg.PIDNamespaces {
+		if err := coll.Maps[ipcMapFilterPidnss].Put(ns, one); err != nil {
+			return fmt.Errorf("pid namespace filter: %w", err)
+		}
+	}
+	for _, pid := range cfg.PIDs {
+		if err := coll.Maps[ipcMapFilterPids].Put(pid, one); err != nil {
+			return fmt.Errorf("pid filter: %w", err)
+		}
+	}
+	for _, c := range cfg.Comms {
+		var key [16]byte
+		copy(key[:], c)
+		if err := coll.Maps[ipcMapFilterComms].Put(key, one); err != nil {
+			return fmt.Errorf("comm filter: %w", err)
+		}
+	}
+	for _, s := range cfg.Services {
+		var key [32]byte
+		copy(key[:], s)
+		if err := coll.Maps[ipcMapFilterServices].Put(key, one); err != nil {
+			return fmt.Errorf("service filter: %w", err)
+		}
+	}
+	return nil
+}

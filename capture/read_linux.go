@@ -1,0 +1,128 @@
+//go:build linux && amd64
+
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
+
+	"github.com/pcmk-trace/pcmk-trace/capfile"
+)
+
+// pollInterval bounds how long records wait in the ring buffer: the
+// programs do not wake the reader per record (only when the ring is more
+// than a quarter full), so the reader polls.
+const pollInterval = 50 * time.Millisecond
+
+// counterInterval is how often Read turns kernel loss counters into records.
+const counterInterval = 200 * time.Millisecond
+
+// Read returns the next record: a message, a connection event, or a loss
+// record when the kernel counted messages it could not record. It blocks
+// until one is available. Once ctx is done, Read returns what is still in
+// the ring buffer and then io.EOF. After Close it returns an error wrapping
+// os.ErrClosed.
+func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) {
+	if ctx != t.ctx {
+		// Wake the reader as soon as ctx is done rather than at the next poll.
+		if t.stopNotify != nil {
+			t.stopNotify()
+		}
+		t.ctx = ctx
+		r := t.reader
+		t.stopNotify = context.AfterFunc(ctx, func() { r.Flush() })
+	}
+	for {
+		if len(t.queue) > 0 {
+			rec := t.queue[0]
+			t.queue[0] = nil
+			t.queue = t.queue[1:]
+			return rec, nil
+		}
+		if t.done {
+			return nil, io.EOF
+		}
+		// The clock is read once per 64 pieces while they flow, and the
+		// deadline set again only after it passed: at tens of thousands
+		// of messages a second, reading the clock twice per message was a
+		// noticeable part of the reader's time.
+		if t.pieces++; t.pieces&63 == 0 || t.rearm {
+			if time.Since(t.lastPoll) >= counterInterval {
+				t.housekeeping(false)
+				continue
+			}
+		}
+		if !t.draining && ctx.Err() != nil {
+			t.draining = true
+			t.reader.SetDeadline(time.Unix(1, 0)) // only what is there
+		}
+		if t.rearm && !t.draining {
+			t.reader.SetDeadline(time.Now().Add(pollInterval))
+		}
+		t.rearm = false
+		err := t.reader.ReadInto(&t.rec)
+		switch {
+		case err == nil:
+			if rec := t.piece(t.rec.RawSample); rec != nil {
+				return rec, nil
+			}
+		case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, ringbuf.ErrFlushed):
+			// The ring is empty (it may have been for a while): wait for the
+			// next pieces until a fresh deadline.
+			t.rearm = true
+			if t.draining {
+				if len(t.partial) > 0 && !t.lastDrain {
+					// A program may still be emitting pieces: once more.
+					t.lastDrain = true
+					time.Sleep(20 * time.Millisecond)
+					continue
+				}
+				t.housekeeping(true)
+				t.done = true
+			}
+		case errors.Is(err, ringbuf.ErrClosed):
+			return nil, fmt.Errorf("capture: read: %w", os.ErrClosed)
+		default:
+			return nil, fmt.Errorf("read ring buffer: %w", err)
+		}
+	}
+}
+
+// housekeeping queues loss records for new kernel loss counts and drops
+// messages whose pieces stopped coming. final drops every partial message.
+func (t *Tracer) housekeeping(final bool) {
+	now := time.Now()
+	t.lastPoll = now
+	// Follow clock adjustments (NTP) over long recordings.
+	t.wallOff = wallClockOffset()
+	t.expire(now, final)
+	c, err := t.readCounters()
+	if err != nil {
+		return
+	}
+	t.queue = t.lossRecords(t.queue, now, t.lossTotals(c))
+}
+
+// wallClockOffset returns CLOCK_REALTIME - CLOCK_MONOTONIC (bpf_ktime_get_ns).
+func wallClockOffset() int64 {
+	var r1, m, r2 unix.Timespec
+	best := int64(-1)
+	var off int64
+	for i := 0; i < 5; i++ {
+		unix.ClockGettime(unix.CLOCK_REALTIME, &r1)
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &m)
+		unix.ClockGettime(unix.CLOCK_REALTIME, &r2)
+		if d := r2.Nano() - r1.Nano(); best < 0 || d < best {
+			best = d
+			off = r1.Nano() + d/2 - m.Nano()
+		}
+	}
+	return off
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/capture"
+)
+
+// recorder is the state of one pcmk-trace record run.
+type recorder struct {
+	o      *recordOptions
+	stdout io.Writer
+	stderr io.Writer
+	t      *capture.Tracer
+	w      *capfile.Writer
+	start  time.Time
+	status *status // the live counters, on stderr when it is a terminal
+
+	mu       sync.Mutex // guards out (printing) against the flush loop
+	out      *bufio.Writer
+	messages uint64
+	bytes    uint64
+	perKey   map[flowKey]*flowCount
+}
+
+type flowKey struct {
+	service string
+	channel capfile.Channel
+	rx      bool
+}
+
+type flowCount struct{ messages, bytes uint64 }
+
+func (r *recorder) loop(ctx context.Context, stop context.CancelFunc) error {
+	for {
+		rec, err := r.t.Read(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if r.o.count > 0 && r.messages >= r.o.count && rec.Kind != capfile.KindLoss {
+			r.t.Recycle(rec)
+			continue // draining after --count: only losses still count
+		}
+		if rec.Kind == capfile.KindMessage {
+			r.messages++
+			r.bytes += uint64(len(rec.Data))
+			k := flowKey{rec.Service, rec.Channel, rec.Flags&capfile.FlagRX != 0}
+			c := r.perKey[k]
+			if c == nil {
+				c = &flowCount{}
+				r.perKey[k] = c
+			}
+			c.messages++
+			c.bytes += uint64(len(rec.Data))
+		}
+		if r.w != nil {
+			if err := r.w.Write(rec); err != nil {
+				return err
+			}
+		} else {
+			r.mu.Lock()
+			r.status.clear()
+			writeLine(r.out, rec)
+			r.mu.Unlock()
+		}
+		if r.o.count > 0 && r.messages >= r.o.count && rec.Kind == capfile.KindMessage {
+			stop()
+		}
+		r.t.Recycle(rec) // written out: its memory serves the next message
+	}
+}
+
+// flushLoop makes the capture file, or the printed lines, appear as they come.
+func (r *recorder) flushLoop(ctx context.Context) {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if r.w != nil {
+			r.w.Flush()
+		} else {
+			r.mu.Lock()
+			r.out.Flush()
+			r.mu.Unlock()
+		}
+	}
+}
+
+// liveLoop shows the counters on the terminal's last line.
+func (r *recorder) liveLoop(ctx context.Context) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			r.status.clear()
+			return
+		case <-tick.C:
+		}
+		s := r.t.Stats()
+		r.mu.Lock()
+		if r.out != nil {
+			r.out.Flush()
+		}
+		r.status.set(true, func() string {
+			return fmt.Sprintf("%d messages, %s, %d lost", s.Messages, formatBytes(s.Bytes), s.LostTotal())
+		})
+		r.mu.Unlock()
+	}
+}
+
+func (r *recorder) finish(loopErr error) error {
+	end := time.Now()
+	stats := r.t.Stats()
+	var errs []error
+	if loopErr != nil {
+		errs = append(errs, loopErr)
+	}
+	if r.w != nil {
+		if err := r.w.WriteStats(capfile.Stats{Start: r.start, End: end, Received: r.messages, Dropped: stats.LostTotal()}); err != nil {
+			errs = append(errs, err)
+		}
+		if err := r.w.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	} else {
+		r.out.Flush()
+	}
+	if err := r.t.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	r.summary(stats, end.Sub(r.start))
+	if len(errs) > 0 {
+		return fmt.Errorf("record: %w", errors.Join(errs...))
+	}
+	return nil
+}
