@@ -131,7 +131,9 @@ func (a *Assembler) add(msg []byte) (m Message, whole bool, err error) {
 		}
 		return Message{Dialect: d, Header: h, Parts: 1, XML: text}, true, nil
 	}
-	for _, p := range a.parts.Add(key, h, h.ID, h.Envelope, payload, false, len(msg)) {
+	// Add returns a message this part abandoned first, then this one if it ended.
+	if done := a.parts.Add(key, h, h.ID, h.Envelope, payload, false, len(msg)); len(done) > 0 {
+		p := done[0]
 		if p.Err != nil {
 			// an abandoned message, or this one broken: it is no longer pending
 			return m, false, fmt.Errorf("%w: message %d: %w", ErrEnvelope, p.ID, p.Err)
