@@ -3,6 +3,7 @@ module github.com/pcmk-trace/pcmk-trace
 go 1.26.0
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.1.2
 	github.com/beevik/etree v1.8.1
 	github.com/cilium/ebpf v0.22.0
 	github.com/dsnet/compress v0.0.1

@@ -353,6 +353,19 @@ func (pr *pairer) expire(now time.Time) {
 		pr.order = append(pr.order[:0], pr.order[pr.head:]...)
 		pr.head = 0
 	}
+	// Requests answered behind one that still waits are dropped once they
+	// make up most of the queue: one long wait must not hold every later
+	// request (and its connection's state) until it ends.
+	if n := len(pr.order) - pr.head; n > 1024 && n > 2*pr.live {
+		live := pr.order[:0]
+		for _, p := range pr.order[pr.head:] {
+			if p != nil && !p.done {
+				live = append(live, p)
+			}
+		}
+		clear(pr.order[len(live):])
+		pr.order, pr.head = live, 0
+	}
 }
 
 // closeConn gives up on every request of a connection that went away.

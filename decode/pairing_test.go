@@ -188,3 +188,25 @@ func TestPairingCloseAndReuse(t *testing.T) {
 		t.Fatalf("reply on b paired with %+v, want request 5", r.ReplyTo)
 	}
 }
+
+// TestPendingQueueBounded checks that a request that waits long does not
+// keep the requests answered after it in memory.
+func TestPendingQueueBounded(t *testing.T) {
+	g := newGen(t)
+	slow := g.connect("attrd", 10, "attrd_updater", 500, "pacemaker-attrd", DialectA)
+	slow.request(xmlAttrdQuery, pcmk.FlagClientResponse) // never answered
+	c := g.connect("attrd", 11, "attrd_updater", 500, "pacemaker-attrd", DialectA)
+	for range 5000 {
+		id, _ := c.request(xmlAttrdQuery, pcmk.FlagClientResponse)
+		c.response(id, xmlAttrdReply, 0)
+	}
+	r := NewReader(&sliceSource{recs: g.recs}, Options{})
+	for {
+		if _, err := r.Next(); err != nil {
+			break
+		}
+		if n := len(r.pairs.order) - r.pairs.head; n > 2100 {
+			t.Fatalf("%d requests queued, %d of them waiting", n, r.pairs.live)
+		}
+	}
+}

@@ -29,9 +29,9 @@ type Options struct {
 	// (pcmk.DefaultMaxText).
 	MaxDecompressed int
 
-	// MaxPending caps the requests waiting for a reply (default 65536),
-	// and PendingTimeout how long (in capture time) one may wait (default
-	// 10 minutes). Older requests are given up and counted in
+	// MaxPending caps the requests waiting for a reply (default
+	// DefaultMaxPending), and PendingTimeout how long (in capture time) one
+	// may wait (default DefaultPendingTimeout). Older requests are given up and counted in
 	// Stats.Unanswered.
 	MaxPending     int
 	PendingTimeout time.Duration
@@ -49,10 +49,10 @@ type Options struct {
 	Filter Filter
 }
 
-// Defaults of the Options limits.
+// Defaults of the Options limits that are decode's own.
 const (
-	defaultMaxPending     = 65536
-	defaultPendingTimeout = 10 * time.Minute
+	DefaultMaxPending     = 65536
+	DefaultPendingTimeout = 10 * time.Minute
 )
 
 // Stats count what a Reader has seen so far.
@@ -97,10 +97,10 @@ func NewReader(src RecordSource, opts Options) *Reader {
 		opts.MaxDecompressed = pcmk.DefaultMaxText
 	}
 	if opts.MaxPending <= 0 {
-		opts.MaxPending = defaultMaxPending
+		opts.MaxPending = DefaultMaxPending
 	}
 	if opts.PendingTimeout <= 0 {
-		opts.PendingTimeout = defaultPendingTimeout
+		opts.PendingTimeout = DefaultPendingTimeout
 	}
 	r := &Reader{src: src, opts: opts, dialects: make(map[string]Dialect)}
 	r.parts = pcmk.NewReassembler[partKey, capfile.Record](opts.MaxDecompressed)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
-	"github.com/pcmk-trace/pcmk-trace/internal/prefetch"
 )
 
 const decodeExample = `  # the conversation, one line per message
@@ -107,36 +106,11 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	name, opts := o.file, o.opts
 
-	c, err := openCapture(name)
+	in, err := openInput(name, &o.filter, opts)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	src, size := c.src, c.size
-	o.filter.applyRelative(src, &opts.Filter)
-	// Reading, decoding and formatting run in goroutines of their own, so a
-	// large capture keeps both cores busy. A file is handed on in batches; a pipe
-	// (perhaps a live recorder) record by record, so no batch waits for records
-	// still to come.
-	batch := 1
-	if size > 0 {
-		batch = 64
-	}
-	recs := prefetch.Start(src.Next, prefetch.Options[*capfile.Record]{
-		Batch: batch, Bytes: prefetchBytes,
-		Size: func(r *capfile.Record) int { return len(r.Data) },
-		GoesOn: func(err error) bool {
-			var fe *capfile.FormatError
-			return errors.As(err, &fe) // one damaged packet: the reader goes on
-		},
-	})
-	defer recs.Close()
-	dr := decode.NewReader(recs, opts)
-	msgs := prefetch.Start(dr.Next, prefetch.Options[*decode.Message]{
-		Batch: batch, Bytes: prefetchBytes,
-		Size: func(m *decode.Message) int { return len(m.XML) },
-	})
-	defer msgs.Close()
+	defer in.Close()
 	fm := o.newFormatter(stdout)
 	ops := newOpFilter(o.filter.ops)
 
@@ -145,7 +119,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if isTerminal(stdout) {
 		statusOut = io.Discard
 	}
-	status := newStatus(statusOut, 200*time.Millisecond)
+	status := in.status(statusOut)
 	defer status.clear()
 	var n uint64
 	var readErr error
@@ -157,13 +131,13 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stderr, "pcmk-trace: %s: interrupted after %d messages\n", name, n)
 			return exitCode{1, nil}
 		}
-		if batch == 1 && !msgs.Ready() {
+		if in.live && !in.msgs.Ready() {
 			// A live pipe: show what came so far before waiting for more.
 			if err := fm.Flush(); err != nil {
 				return err
 			}
 		}
-		m, err := msgs.Next()
+		m, err := in.msgs.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -178,36 +152,16 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		if n++; n%1024 == 0 {
-			status.set(false, func() string { return readStatus("decode", n, src.offset.Load(), size) })
+			status.set(false, func() string { return in.statusLine("decode", n) })
 		}
 	}
 	if err := fm.Close(); err != nil {
 		return err
 	}
 	status.clear()
-	st := dr.Stats() // final: the decoding goroutine returned its last error
 	warnUnknownOps(stderr, "decode", name, o.filter.ops, ops.seen)
-	if readErr != nil {
-		if errors.Is(readErr, capfile.ErrTruncated) {
-			fmt.Fprintf(stderr, "pcmk-trace: %s: %v (was the recorder killed?); the messages before it are shown\n", name, readErr)
-		} else {
-			fmt.Fprintf(stderr, "pcmk-trace: %s: %v\n", name, readErr)
-		}
-	}
-	if st.Errors > 0 || st.Lost > 0 || readErr != nil {
-		fmt.Fprintf(stderr, "pcmk-trace: %s: %d messages, %d could not be decoded, %d lost by the recorder\n",
-			name, st.Messages, st.Errors, st.Lost)
-	}
-	if st.Errors > 0 || readErr != nil {
+	if in.reportEnd(stderr, readErr) {
 		return exitCode{1, nil}
 	}
 	return nil
-}
-
-// readStatus is the status line of a command reading a capture: messages read, input read of size (0: unknown).
-func readStatus(cmd string, n uint64, off, size int64) string {
-	if size > 0 {
-		return fmt.Sprintf("%s: %d messages, %s of %s (%d%%)", cmd, n, formatBytes(uint64(off)), formatBytes(uint64(size)), off*100/size)
-	}
-	return fmt.Sprintf("%s: %d messages, %s", cmd, n, formatBytes(uint64(off)))
 }
