@@ -40,7 +40,7 @@ var DefaultConfig = Config{
 	Interval:       time.Second,
 	MaxIntervals:   100000,
 	MaxInFlight:    65536,
-	PendingTimeout: decode.DefaultOptions.PendingTimeout,
+	PendingTimeout: decode.DefaultPendingTimeout,
 	IPCLimit:       500,
 	Largest:        5,
 	FanoutChanges:  50,
@@ -121,7 +121,7 @@ func New(cfg Config) *Aggregator {
 func (a *Aggregator) Add(m *decode.Message) {
 	switch m.Kind {
 	case decode.KindLoss:
-		a.addLoss(decode.CauseName(m.Cause), uint64(m.Lost))
+		a.addLoss(m.Cause.String(), uint64(m.Lost))
 		return
 	case decode.KindInvalid:
 		a.addLoss("invalid", 0)

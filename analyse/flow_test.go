@@ -46,7 +46,7 @@ func flowBuild(t *testing.T, path string, filter decode.Filter, fo FlowOptions) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := decode.DefaultOptions
+	var opts decode.Options
 	opts.Filter = filter
 	dr := decode.NewReader(cr, opts)
 	b := NewFlowBuilder(fo)

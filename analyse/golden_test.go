@@ -63,7 +63,7 @@ func decodeFile(t testing.TB, path string) []*decode.Message {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd := decode.NewReader(cr, decode.DefaultOptions)
+	rd := decode.NewReader(cr, decode.Options{})
 	var msgs []*decode.Message
 	for {
 		m, err := rd.Next()

@@ -57,7 +57,7 @@ func AppendJSON(b []byte, m *Message, omitXML bool) []byte {
 		b = appendPacket(b, m)
 		b = appendTime(append(b, `,"time":"`...), m.Time)
 		b = appendUint(append(b, `","lost":`...), uint64(m.Lost))
-		b = appendJSONString(append(b, `,"cause":`...), CauseName(m.Cause))
+		b = appendJSONString(append(b, `,"cause":`...), m.Cause.String())
 		return append(b, '}')
 	case KindInvalid:
 		b = append(b, `{"kind":"invalid"`...)
@@ -101,7 +101,7 @@ func AppendJSON(b []byte, m *Message, omitXML bool) []byte {
 	b = append(b, `,"flags":[`...)
 	if m.Flags != 0 {
 		var names [8]string
-		for i, n := range m.Flags.appendNames(names[:0], m.Dialect) {
+		for i, n := range m.Flags.AppendNames(names[:0], m.Dialect) {
 			if i > 0 {
 				b = append(b, ',')
 			}

@@ -79,7 +79,7 @@ func (f *TextFormatter) appendLine(b []byte, m *Message) []byte {
 		b = append(b, "LOST "...)
 		b = appendUint(b, uint64(m.Lost))
 		b = append(b, " messages: "...)
-		return append(b, CauseName(m.Cause)...)
+		return append(b, m.Cause.String()...)
 	case KindInvalid:
 		if m.Packet != 0 {
 			b = strconv.AppendInt(append(b, "packet "...), int64(m.Packet), 10)

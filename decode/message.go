@@ -148,18 +148,3 @@ func ChannelName(c capfile.Channel) string {
 	}
 	return ""
 }
-
-// CauseName returns a short name for a loss cause.
-func CauseName(c capfile.LossCause) string {
-	switch c {
-	case capfile.LossRingFull:
-		return "ring_full"
-	case capfile.LossCopyFailed:
-		return "copy_failed"
-	case capfile.LossTooLarge:
-		return "too_large"
-	case capfile.LossReassembly:
-		return "reassembly"
-	}
-	return "unknown"
-}

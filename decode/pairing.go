@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // pending is a request waiting for its reply.
@@ -58,7 +59,7 @@ func newPairer(max int, timeout time.Duration, stats *Stats) *pairer {
 func (pr *pairer) pair(m *Message) {
 	pr.expire(m.Time)
 	key := connKey{m.Conn, m.RX}
-	f := serviceFamily(m.Service)
+	f := pcmk.ServiceFamily(m.Service)
 	switch m.Channel {
 	case capfile.ChannelRequest:
 		m.Role = RoleRequest
@@ -74,22 +75,22 @@ func (pr *pairer) pair(m *Message) {
 	}
 }
 
-func (pr *pairer) request(key connKey, f family, m *Message) {
+func (pr *pairer) request(key connKey, f pcmk.Family, m *Message) {
 	if m.QBID < 0 {
 		return // libqb control message
 	}
 	var p *pending
 	switch {
-	case f == famCorosync || (f == famOther && m.Dialect == DialectAuto):
+	case f == pcmk.FamilyCorosync || (f == pcmk.FamilyOther && m.Dialect == DialectAuto):
 		// corosync message ids are types, not sequence numbers. Most of its
 		// requests get a response with the same id, but not all (a
 		// successful cpg mcast gets none), so a reply is welcome, not due.
-		if f == famCorosync {
+		if f == pcmk.FamilyCorosync {
 			p = &pending{wantOrder: true, optional: true}
 		}
 	default:
 		wantEvent := wantsEventReply(f, m.Op, m.Flags)
-		m.ExpectsReply = m.Flags&FlagClientResponse != 0 || wantEvent
+		m.ExpectsReply = m.Flags&pcmk.FlagClientResponse != 0 || wantEvent
 		if m.ExpectsReply {
 			p = &pending{wantEvent: wantEvent}
 		}
@@ -107,7 +108,7 @@ func (pr *pairer) request(key connKey, f family, m *Message) {
 	cp.live++
 	pr.order = append(pr.order, p)
 	pr.live++
-	if m.Flags&FlagClientResponse != 0 {
+	if m.Flags&pcmk.FlagClientResponse != 0 {
 		if old := cp.byQBID[m.QBID]; old != nil {
 			pr.finish(old)
 		}
@@ -116,11 +117,11 @@ func (pr *pairer) request(key connKey, f family, m *Message) {
 	}
 	if p.wantEvent {
 		switch {
-		case f == famCIB && m.CallID != "":
+		case f == pcmk.FamilyCIB && m.CallID != "":
 			pr.addKey(p, "cib:"+m.CallID)
-		case f == famFencer && m.CallID != "":
+		case f == pcmk.FamilyFencer && m.CallID != "":
 			pr.addKey(p, "st:"+m.CallID)
-		case f.controllerStyle() && m.Reference != "":
+		case controllerStyle(f) && m.Reference != "":
 			pr.addKey(p, "ref:"+m.Reference)
 		}
 	}
@@ -130,12 +131,12 @@ func (pr *pairer) request(key connKey, f family, m *Message) {
 	pr.expire(m.Time)
 }
 
-func (pr *pairer) response(key connKey, f family, m *Message) {
+func (pr *pairer) response(key connKey, f pcmk.Family, m *Message) {
 	cp := pr.conns[key]
 	if cp == nil {
 		return
 	}
-	if f == famCorosync || (f == famOther && m.Dialect == DialectAuto) {
+	if f == pcmk.FamilyCorosync || (f == pcmk.FamilyOther && m.Dialect == DialectAuto) {
 		if p := cp.oldest(func(p *pending) bool { return p.wantOrder && p.qbID == m.QBID }); p != nil {
 			// Older requests of other types on this connection got no reply.
 			for _, q := range cp.list {
@@ -161,7 +162,7 @@ func (pr *pairer) response(key connKey, f family, m *Message) {
 	switch {
 	case m.Role == RoleAck && p.wantEvent:
 		// controld, pacemakerd, schedulerd: the reply follows as an event
-	case f == famExecd && p.op == "lrmd_rsc_exec" && m.CallID != "":
+	case f == pcmk.FamilyExecd && p.op == "lrmd_rsc_exec" && m.CallID != "":
 		// the execd reply carries the call id its completion will carry
 		pr.addKey(p, "lrmd:"+m.CallID)
 		p.wantEvent = true
@@ -170,7 +171,7 @@ func (pr *pairer) response(key connKey, f family, m *Message) {
 	}
 }
 
-func (pr *pairer) event(key connKey, f family, m *Message) {
+func (pr *pairer) event(key connKey, f pcmk.Family, m *Message) {
 	if isNotification(m) {
 		m.Role = RoleNotification
 		return
@@ -186,17 +187,17 @@ func (pr *pairer) event(key connKey, f family, m *Message) {
 	var p *pending
 	by := ""
 	switch {
-	case m.CallID != "" && f == famCIB:
+	case m.CallID != "" && f == pcmk.FamilyCIB:
 		p, by = cp.byKey["cib:"+m.CallID], "cib_callid"
-	case m.CallID != "" && f == famFencer:
+	case m.CallID != "" && f == pcmk.FamilyFencer:
 		p, by = cp.byKey["st:"+m.CallID], "st_callid"
-	case m.CallID != "" && f == famExecd && m.Root == "lrmd_notify" && m.Op == "lrmd_rsc_exec":
+	case m.CallID != "" && f == pcmk.FamilyExecd && m.Root == "lrmd_notify" && m.Op == "lrmd_rsc_exec":
 		p, by = cp.byKey["lrmd:"+m.CallID], "lrmd_callid"
 	}
 	if p == nil && m.Reference != "" {
 		p, by = cp.byKey["ref:"+m.Reference], "reference"
 	}
-	if p == nil && f.controllerStyle() {
+	if p == nil && controllerStyle(f) {
 		// Some controller replies carry a fresh reference: the results of
 		// lrm_* requests are built as new messages (task lrm_invoke).
 		// These daemons send their IPC clients no other events, so such a

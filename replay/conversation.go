@@ -66,7 +66,7 @@ func ReadCapture(r io.Reader) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := decode.DefaultOptions
+	var opts decode.Options
 	opts.Lifecycle = true
 	dr := decode.NewReader(cr, opts)
 	c := NewCapture()

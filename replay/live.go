@@ -42,7 +42,6 @@ func dialLive(ctx context.Context, conv *Conversation, key string, opts *Options
 	qo := qbipc.Options{
 		MaxMsgSize: conv.MaxMsgSize,
 		Dialect:    opts.Dialect,
-		Compress:   compressBzip2,
 	}
 	if qo.Dialect == 0 {
 		qo.Dialect = conv.Dialect
@@ -61,7 +60,7 @@ func dialLive(ctx context.Context, conv *Conversation, key string, opts *Options
 	}
 	lc := &liveConn{
 		conv: conv, key: key, client: c, tap: t,
-		enc:     qbipc.Encoder{Dialect: qo.Dialect, MaxSize: c.MaxMsgSize(), Compress: compressBzip2},
+		enc:     qbipc.Encoder{Dialect: qo.Dialect, MaxSize: c.MaxMsgSize()},
 		pending: make(map[*attempt]bool),
 		onLost:  onLost,
 	}

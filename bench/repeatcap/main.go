@@ -49,9 +49,7 @@ func repeat(in, out string, n int) error {
 	if err != nil {
 		return err
 	}
-	opts := capfile.DefaultWriterOptions
-	opts.Section = section
-	opts.PacketComments = false
+	opts := capfile.WriterOptions{Section: section, NoPacketComments: true}
 	w, err := capfile.Create(out, opts)
 	if err != nil {
 		return err

@@ -63,7 +63,7 @@ func parseDecode(args []string, stdout, stderr io.Writer) (*decodeOptions, error
 	default:
 		return nil, exitCode{2, fmt.Errorf("decode: unknown format %q (text, json or xml)", o.format)}
 	}
-	opts := decode.DefaultOptions
+	var opts decode.Options
 	if opts.Dialect, err = decode.ParseDialect(o.dialect); err != nil {
 		return nil, exitCode{2, fmt.Errorf("decode: %w", err)}
 	}

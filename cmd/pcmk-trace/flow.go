@@ -69,7 +69,7 @@ func parseFlow(args []string, stdout, stderr io.Writer) (*flowOptions, error) {
 	if o.max < 0 || o.window < 0 {
 		return nil, exitCode{2, errors.New("flow: --max and --window must not be negative")}
 	}
-	o.opts = decode.DefaultOptions
+	o.opts = decode.Options{}
 	if err := o.filter.apply("flow", &o.opts.Filter); err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 
 // writerOptions builds the capture file's section header.
 func (r *recorder) writerOptions(args []string) capfile.WriterOptions {
-	opts := capfile.DefaultWriterOptions
+	var opts capfile.WriterOptions
 	s := &opts.Section
 	s.Recorder = "pcmk-trace " + version
 	s.Hardware = runtime.GOARCH

@@ -65,7 +65,7 @@ func parseStats(args []string, stdout, stderr io.Writer) (*statsOptions, error) 
 	if _, err := analyse.New(analyse.Config{}).Tables(o.tables...); err != nil {
 		return nil, exitCode{2, fmt.Errorf("stats: --table: %w", err)}
 	}
-	o.opts = decode.DefaultOptions
+	o.opts = decode.Options{}
 	if o.opts.Dialect, err = decode.ParseDialect(o.dialect); err != nil {
 		return nil, exitCode{2, fmt.Errorf("stats: %w", err)}
 	}

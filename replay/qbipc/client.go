@@ -46,8 +46,8 @@ type Options struct {
 	// Dialect is the Pacemaker envelope Request and RecvEventMessage use.
 	Dialect Dialect
 
-	// Compress, if set, bzip2-compresses (block size 4, as Pacemaker does) dialect-A
-	// payloads too large to send as text; see Encoder.Compress.
+	// Compress bzip2-compresses (block size 4, as Pacemaker does) dialect-A payloads
+	// too large to send as text; nil means pcmk.Compress.
 	Compress func(text []byte) ([]byte, error)
 }
 

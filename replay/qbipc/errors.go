@@ -36,10 +36,6 @@ var (
 	// ErrEnvelope means a message does not carry a well-formed Pacemaker envelope.
 	ErrEnvelope = errors.New("qbipc: malformed Pacemaker message")
 
-	// ErrCompression means a dialect-A message needs bzip2 compression and no
-	// compressor was configured (Go's standard library only decompresses bzip2).
-	ErrCompression = errors.New("qbipc: message needs bzip2 compression and no compressor is set")
-
 	errCorrupt = errors.New("qbipc: corrupt ring")
 )
 
