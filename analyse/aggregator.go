@@ -7,7 +7,7 @@ import (
 )
 
 // Config sets the limits and resolutions of an [Aggregator]. The zero
-// value of a field means the value in [DefaultConfig].
+// value of a field means its default, given in the Default constants.
 type Config struct {
 	// Interval is the width of one row of the rate table.
 	Interval time.Duration
@@ -35,16 +35,16 @@ type Config struct {
 	FanoutChanges int
 }
 
-// DefaultConfig holds the defaults of `pcmk-trace stats`.
-var DefaultConfig = Config{
-	Interval:       time.Second,
-	MaxIntervals:   100000,
-	MaxInFlight:    65536,
-	PendingTimeout: decode.DefaultPendingTimeout,
-	IPCLimit:       500,
-	Largest:        5,
-	FanoutChanges:  50,
-}
+// The defaults of [Config]'s fields, those of `pcmk-trace stats`; the
+// pending timeout is decode's, [decode.DefaultPendingTimeout].
+const (
+	DefaultInterval      = time.Second
+	DefaultMaxIntervals  = 100000
+	DefaultMaxInFlight   = 65536
+	DefaultIPCLimit      = 500 // cluster-ipc-limit's default
+	DefaultLargest       = 5
+	DefaultFanoutChanges = 50
+)
 
 // BufferSize is Pacemaker's default PCMK_ipc_buffer: larger messages are
 // compressed or split. The sizes table counts the messages above it.
@@ -77,27 +77,26 @@ type Aggregator struct {
 
 // New returns an empty Aggregator.
 func New(cfg Config) *Aggregator {
-	d := DefaultConfig
 	if cfg.Interval <= 0 {
-		cfg.Interval = d.Interval
+		cfg.Interval = DefaultInterval
 	}
 	if cfg.MaxIntervals <= 1 {
-		cfg.MaxIntervals = d.MaxIntervals
+		cfg.MaxIntervals = DefaultMaxIntervals
 	}
 	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = d.MaxInFlight
+		cfg.MaxInFlight = DefaultMaxInFlight
 	}
 	if cfg.PendingTimeout <= 0 {
-		cfg.PendingTimeout = d.PendingTimeout
+		cfg.PendingTimeout = decode.DefaultPendingTimeout
 	}
 	if cfg.IPCLimit <= 0 {
-		cfg.IPCLimit = d.IPCLimit
+		cfg.IPCLimit = DefaultIPCLimit
 	}
 	if cfg.Largest <= 0 {
-		cfg.Largest = d.Largest
+		cfg.Largest = DefaultLargest
 	}
 	if cfg.FanoutChanges <= 0 {
-		cfg.FanoutChanges = d.FanoutChanges
+		cfg.FanoutChanges = DefaultFanoutChanges
 	}
 	a := &Aggregator{
 		cfg:      cfg,

@@ -56,7 +56,7 @@ func parseReport(args []string, stdout, stderr io.Writer) (*reportOptions, error
 	if o.flowMax <= 0 {
 		return nil, exitCode{2, errors.New("report: --flow-max must be positive")}
 	}
-	o.opts = decode.DefaultOptions
+	o.opts = decode.Options{}
 	if o.opts.Dialect, err = decode.ParseDialect(o.dialect); err != nil {
 		return nil, exitCode{2, fmt.Errorf("report: %w", err)}
 	}
