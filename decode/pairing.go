@@ -48,6 +48,7 @@ type pairer struct {
 	max     int
 	timeout time.Duration
 	stats   *Stats
+	links   proxyLinks // proxied.go
 }
 
 func newPairer(max int, timeout time.Duration, stats *Stats) *pairer {
@@ -62,6 +63,7 @@ func (pr *pairer) pair(m *Message) {
 	switch m.Channel {
 	case capfile.ChannelRequest:
 		m.Role = RoleRequest
+		pr.links.link(m)
 		pr.request(key, f, m)
 	case capfile.ChannelResponse:
 		m.Role = RoleReply
@@ -171,6 +173,9 @@ func (pr *pairer) response(key connKey, f family, m *Message) {
 }
 
 func (pr *pairer) event(key connKey, f family, m *Message) {
+	if m.Flags&FlagProxiedRelayResponse != 0 && pr.relayed(key, m) {
+		return
+	}
 	if isNotification(m) {
 		m.Role = RoleNotification
 		return
