@@ -146,6 +146,18 @@ func (cv *Conversation) Daemon() bool {
 	return cv.Comm == "pacemakerd" || strings.HasPrefix(cv.Comm, "pacemaker-")
 }
 
+// Proxied reports whether the conversation relays a Pacemaker Remote node's client: the
+// controller sends such requests with the proxied flag, and the daemon answers them with
+// events flagged proxied_relay_response, which the replay takes as their responses.
+func (cv *Conversation) Proxied() bool {
+	for _, ex := range cv.Exchanges {
+		if ex.Request.Flags&decode.FlagProxied != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Replies returns the exchange's recorded replies: the response first, then the events.
 func (ex *Exchange) Replies() []*decode.Message {
 	var out []*decode.Message
