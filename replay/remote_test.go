@@ -2,6 +2,7 @@ package replay_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -50,6 +51,37 @@ func TestReplayRemoteCaptures(t *testing.T) {
 				t.Errorf("%d of the controller's requests replayed, want the relays too", relayed)
 			}
 			t.Logf("plain: skipped %+v; --all-clients: %d controller requests answered", plain.Skipped, relayed)
+		})
+	}
+}
+
+// TestReplayOnRemoteNode records tools on remote1, talking to pacemaker-remoted, and replays
+// the capture there: every request answered and matched, on every release of the matrix.
+func TestReplayOnRemoteNode(t *testing.T) {
+	testcluster.RequireRoot(t)
+	buildPcmkTrace(t)
+	for _, rel := range testcluster.Releases() {
+		t.Run(rel, func(t *testing.T) {
+			c := testcluster.RequireConfig(t, testcluster.Config{Release: rel, Remote: true})
+			// The helpers record and replay in the namespaces of InitPID: the remote node's.
+			remote := *c
+			remote.InitPID = c.RemotePID
+			file := record(t, &remote, "remote.pcapng", func() {
+				for _, tool := range [][]string{{"cibadmin", "-Q"}, {"crm_mon", "-1"}, {"stonith_admin", "-L"}} {
+					if _, err := c.ExecRemote(context.Background(), tool[0], tool[1:]...); err != nil {
+						t.Fatal(err)
+					}
+				}
+			})
+			code, rep, stderr := replay(t, &remote, file)
+			if code != 0 || rep.Totals.Sent < 6 || rep.Totals.Matched != rep.Totals.Sent {
+				t.Errorf("exit %d, totals %+v\n%s", code, rep.Totals, stderr)
+				for _, r := range rep.Results {
+					if r.Outcome != "matched" {
+						t.Logf("%s %s from %s: %s %s %+v", r.Service, r.Op, r.Comm, r.Outcome, r.Error, r.Diffs)
+					}
+				}
+			}
 		})
 	}
 }
