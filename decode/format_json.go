@@ -125,6 +125,10 @@ func AppendJSON(b []byte, m *Message, omitXML bool) []byte {
 	b = appendOptional(b, `,"client_id":`, m.ClientID)
 	b = appendOptional(b, `,"rc":`, m.RC)
 	b = appendOptional(b, `,"origin":`, m.Origin)
+	b = appendOptional(b, `,"proxied_for":`, m.ProxiedFor)
+	if m.Relays != 0 {
+		b = appendUint(append(b, `,"relays":`...), m.Relays)
+	}
 	b = strconv.AppendBool(append(b, `,"expects_reply":`...), m.ExpectsReply)
 	if p := m.ReplyTo; p != nil {
 		b = appendUint(append(b, `,"reply_to":`...), p.Seq)

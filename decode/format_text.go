@@ -160,6 +160,12 @@ func (f *TextFormatter) appendLine(b []byte, m *Message) []byte {
 	if m.Compressed {
 		b = append(b, " bzip2"...)
 	}
+	if m.ProxiedFor != "" {
+		b = append(append(b, " via "...), m.ProxiedFor...)
+	}
+	if m.Relays != 0 {
+		b = appendUint(append(b, " relays #"...), m.Relays)
+	}
 	if m.RC != "" && m.Role != RoleRequest {
 		b = append(append(b, " rc="...), m.RC...)
 	}

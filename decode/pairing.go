@@ -49,6 +49,7 @@ type pairer struct {
 	max     int
 	timeout time.Duration
 	stats   *Stats
+	links   proxyLinks // proxied.go
 }
 
 func newPairer(max int, timeout time.Duration, stats *Stats) *pairer {
@@ -63,6 +64,7 @@ func (pr *pairer) pair(m *Message) {
 	switch m.Channel {
 	case capfile.ChannelRequest:
 		m.Role = RoleRequest
+		pr.links.link(m)
 		pr.request(key, f, m)
 	case capfile.ChannelResponse:
 		m.Role = RoleReply
@@ -172,6 +174,9 @@ func (pr *pairer) response(key connKey, f pcmk.Family, m *Message) {
 }
 
 func (pr *pairer) event(key connKey, f pcmk.Family, m *Message) {
+	if m.Flags&pcmk.FlagProxiedRelayResponse != 0 && pr.relayed(key, m) {
+		return
+	}
 	if isNotification(m) {
 		m.Role = RoleNotification
 		return
