@@ -7,37 +7,44 @@ VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X main.version=$(VERSION)
 BIN       := bin/pcmk-trace
 FUZZTIME  ?= 10s
+# Systems make lint builds and vets for besides the host's (GOOS/GOARCH).
+CROSS     ?= darwin/amd64 darwin/arm64 freebsd/amd64 linux/arm64 windows/amd64
 # Releases of the version matrix: bookworm (Pacemaker 2.1.5, the host's packages), trixie
 # (3.0.0) and sid (3.0.x) run from debootstrapped roots; make test RELEASES=bookworm is quicker.
 RELEASES  ?= bookworm trixie sid
 export PCMK_TRACE_RELEASES = $(RELEASES)
 
 .DEFAULT_GOAL := build
-.PHONY: build generate check-generate deps test test-unit fuzz demo bench lint format \
+.PHONY: build generate check-generate deps test test-unit test-short fuzz demo bench lint format \
 	cluster-up cluster-down clean help
 
 ## build: build bin/pcmk-trace (no clang needed, the BPF object is committed)
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pcmk-trace
 
-## generate: rebuild the BPF object and its Go bindings from bpf/*.c (needs clang)
+## generate: rebuild the BPF object and its Go bindings from bpf/*.c (clang, libbpf-dev)
 generate:
 	cd capture && BPF2GO_CC=$(CLANG) BPF2GO_STRIP=$(STRIP) BPF2GO_CFLAGS="$(BPF2GO_CFLAGS)" $(GO) generate ./...
 
-## check-generate: fail if make generate changes committed files
+## check-generate: fail if make generate changes the committed BPF object or bindings
 check-generate: generate
-	git diff --exit-code -- capture/ || (echo "make generate changed committed files: commit them" >&2; exit 1)
+	@out=$$(git status --porcelain -- 'capture/ipc_*'); if [ -n "$$out" ]; then \
+		echo "$$out"; echo "make generate changed committed files: commit them" >&2; exit 1; fi
 
 ## deps: install the Debian packages the build, tests and demo need (root)
 deps:
 	scripts/deps
 
-## test: install deps, build, lint, and run every test, the real-cluster ones included (root)
-test: deps build lint test-unit fuzz
+## test: deps, build, lint, check-generate and every test, the real-cluster ones included (root)
+test: deps build lint check-generate test-unit fuzz
 	@echo "make test: all passed"
 
 test-unit:
 	$(GO) test -p 1 -count=1 -timeout 30m ./...
+
+## test-short: run the tests that need neither root, a cluster nor eBPF (go test -short)
+test-short:
+	$(GO) test -short -count=1 ./...
 
 ## fuzz: run each fuzz target for FUZZTIME (default 10s)
 fuzz:
@@ -51,10 +58,15 @@ demo: deps build
 bench: build
 	scripts/bench
 
-## lint: gofmt and go vet
+## lint: gofmt, go vet, staticcheck, shellcheck, and go build and go vet for CROSS systems
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	shellcheck scripts/* bench/*.sh
+	@for t in $(CROSS); do echo "GOOS/GOARCH=$$t: go build, go vet"; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./... && \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./... || exit 1; done
 
 ## format: gofmt the Go code and clang-format the BPF C
 format:

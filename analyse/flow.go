@@ -190,7 +190,7 @@ func flowLatency(d time.Duration) string {
 // flowMarker returns the label of a loss or invalid record.
 func flowMarker(m *decode.Message) string {
 	if m.Kind == decode.KindLoss {
-		return strconv.FormatUint(uint64(m.Lost), 10) + " messages lost by the recorder (" + decode.CauseName(m.Cause) + ")"
+		return strconv.FormatUint(uint64(m.Lost), 10) + " messages lost by the recorder (" + m.Cause.String() + ")"
 	}
 	s := "damaged record"
 	if m.Err != nil {

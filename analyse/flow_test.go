@@ -46,7 +46,7 @@ func flowBuild(t *testing.T, path string, filter decode.Filter, fo FlowOptions) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := decode.DefaultOptions
+	var opts decode.Options
 	opts.Filter = filter
 	dr := decode.NewReader(cr, opts)
 	b := NewFlowBuilder(fo)
@@ -165,8 +165,14 @@ func TestFlowAround(t *testing.T) {
 // TestFlowPlantUMLChecks has PlantUML, when installed, check the syntax of
 // every capture's diagram.
 func TestFlowPlantUMLChecks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Java program; -short runs only the quick tests")
+	}
 	bin, err := exec.LookPath("plantuml")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("plantuml not installed: scripts/deps installs it")
+		}
 		t.Skip("plantuml not installed")
 	}
 	dir := t.TempDir()

@@ -66,7 +66,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 
 declare -A rates
 probe=""
-for r in $(seq 1 "$ROUNDS"); do
+for _ in $(seq 1 "$ROUNDS"); do
 	for mode in none floor record floor-nosock record-nosock; do
 		start_probe $mode
 		rates[$mode]+="$(load 1) "

@@ -137,8 +137,8 @@ func BenchmarkWriter(b *testing.B) {
 	for _, comments := range []bool{true, false} {
 		name := map[bool]string{true: "comments", false: "no-comments"}[comments]
 		b.Run(name, func(b *testing.B) {
-			opts := DefaultWriterOptions
-			opts.PacketComments = comments
+			var opts WriterOptions
+			opts.NoPacketComments = !comments
 			b.SetBytes(size)
 			b.ReportAllocs()
 			start := time.Now()

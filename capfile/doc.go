@@ -10,7 +10,7 @@
 //
 // The recorder writes:
 //
-//	w, err := capfile.Create("out.pcapng", opts) // opts from capfile.DefaultWriterOptions
+//	w, err := capfile.Create("out.pcapng", capfile.WriterOptions{})
 //	...
 //	err = w.Write(rec) // for each *capfile.Record; w.Flush() every 200 ms or so
 //	...

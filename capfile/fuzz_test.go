@@ -53,7 +53,7 @@ type seed struct {
 // fuzzSeeds are small files: valid ones and some broken ones.
 func fuzzSeeds(tb testing.TB) []seed {
 	// Fixed options: the defaults name the machine the test runs on.
-	opts := WriterOptions{Section: SectionInfo{Recorder: "pcmk-trace test", Kernel: "Linux", Host: "node1"}, PacketComments: true}
+	opts := WriterOptions{Section: SectionInfo{Recorder: "pcmk-trace test", Kernel: "Linux", Host: "node1"}}
 	small := writeFileOpts(tb, opts, sample(1, payload(20, 1)), sample(2, nil))
 	split := newBuilder(false).start().
 		epb(0, ts0, pkt(5, FlagMore, 0, 30, payload(10, 0), nil)).

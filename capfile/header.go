@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // The pseudo-header in front of the libqb bytes of every packet. FORMAT.md
@@ -161,7 +163,7 @@ func parseFraming(p []byte) (framing, string) {
 
 // decodeIdentity fills rec's header fields (all but Time, Packet and Data)
 // from the pseudo-header at the start of p, which parseFraming accepted.
-func decodeIdentity(rec *Record, p []byte, f framing, strs *interner) {
+func decodeIdentity(rec *Record, p []byte, f framing, strs *pcmk.Interner) {
 	rec.Kind = Kind(p[offKind])
 	rec.Channel = Channel(p[offChannel])
 	rec.Transport = Transport(p[offTransport])
@@ -180,9 +182,9 @@ func decodeIdentity(rec *Record, p []byte, f framing, strs *interner) {
 	rec.MaxMsgSize = le.Uint32(p[offMaxMsgSize:])
 	rec.Lost = le.Uint32(p[offLost:])
 	rec.Cause = LossCause(le.Uint32(p[offCause:]))
-	rec.Comm = strs.get(cString(p[offComm:offService]))
-	rec.Service = strs.get(cString(p[offService:offConn]))
-	rec.Conn = strs.get(cString(p[offConn:HeaderLen]))
+	rec.Comm = strs.Intern(cString(p[offComm:offService]))
+	rec.Service = strs.Intern(cString(p[offService:offConn]))
+	rec.Conn = strs.Intern(cString(p[offConn:HeaderLen]))
 }
 
 // cString returns field up to its first NUL.
@@ -191,28 +193,4 @@ func cString(field []byte) []byte {
 		return field[:i]
 	}
 	return field
-}
-
-// interner hands out one string per distinct comm, service and connection
-// key, so reading a record allocates no strings once they have been seen.
-type interner struct {
-	m map[string]string
-}
-
-// maxInterned bounds the table against crafted files with endless names.
-const maxInterned = 4096
-
-func (in *interner) get(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if s, ok := in.m[string(b)]; ok {
-		return s
-	}
-	if in.m == nil || len(in.m) >= maxInterned {
-		in.m = make(map[string]string)
-	}
-	s := string(b)
-	in.m[s] = s
-	return s
 }

@@ -91,7 +91,7 @@ func TestNames(t *testing.T) {
 		{"channel", ChannelResponse.String(), "response"},
 		{"transport", TransportSHM.String(), "shm"},
 		{"hook", HookRBPeek.String(), "rb-peek"},
-		{"cause", LossRingFull.String(), "ring-full"},
+		{"cause", LossRingFull.String(), "ring_full"},
 		{"large unknown cause", LossCause(1 << 31).String(), "LossCause(2147483648)"},
 		{"no flags", Flags(0).String(), "0"},
 		{"flags", (FlagTruncated | FlagRX).String(), "truncated|rx"},

@@ -47,7 +47,7 @@ func payload(n int, seed byte) []byte {
 // writeFile writes recs with the default options and returns the file.
 func writeFile(t testing.TB, recs ...*Record) []byte {
 	t.Helper()
-	return writeFileOpts(t, DefaultWriterOptions, recs...)
+	return writeFileOpts(t, WriterOptions{}, recs...)
 }
 
 // readAll reads records until an error other than a *FormatError and

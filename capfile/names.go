@@ -45,15 +45,36 @@ var hookNames = [...]string{
 
 func (h Hook) String() string { return name(hookNames[:], uint64(h), "Hook") }
 
+// Loss causes are named with underscores, as decode's JSON output has
+// always named them.
 var lossCauseNames = [...]string{
 	LossUnknown:    "unknown",
-	LossRingFull:   "ring-full",
-	LossCopyFailed: "copy-failed",
-	LossTooLarge:   "too-large",
+	LossRingFull:   "ring_full",
+	LossCopyFailed: "copy_failed",
+	LossTooLarge:   "too_large",
 	LossReassembly: "reassembly",
 }
 
+// String returns the short name of c: "unknown", "ring_full",
+// "copy_failed", "too_large" or "reassembly".
 func (c LossCause) String() string { return name(lossCauseNames[:], uint64(c), "LossCause") }
+
+var lossCauseSentences = [...]string{
+	LossUnknown:    "probe runs skipped by the kernel: another BPF program was running",
+	LossRingFull:   "ring buffer full",
+	LossCopyFailed: "could not read the message from the writer's memory",
+	LossTooLarge:   "message in too many pieces",
+	LossReassembly: "pieces that did not fit a message",
+}
+
+// Sentence says for people what c means; a cause this reader does not know
+// is given by its String.
+func (c LossCause) Sentence() string {
+	if int(c) < len(lossCauseSentences) {
+		return lossCauseSentences[c]
+	}
+	return c.String()
+}
 
 var flagNames = [...]string{"truncated", "more", "cont", "rx"}
 

@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"time"
+
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // Reader reads the records of a capture file in order.
@@ -35,7 +37,7 @@ type Reader struct {
 	skipping bool
 	skipSeq  uint64
 
-	strs interner
+	strs pcmk.Interner
 }
 
 // pending is a packet block parsed in place in the source buffer.

@@ -3,6 +3,7 @@ package capfile
 import (
 	"bytes"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -21,16 +22,21 @@ func TestSectionRoundTrip(t *testing.T) {
 		Redacted:    "default names, name /^ipaddr$/, 1 literal values",
 		Comment:     "nightly run\n\nsecond paragraph: with a colon",
 	}
+	// Empty recorder, kernel and hardware fields are written as their defaults.
+	def := func(s SectionInfo) SectionInfo {
+		s.Recorder, s.Kernel, s.Hardware = "pcmk-trace", runtime.GOOS, runtime.GOARCH
+		return s
+	}
 	cases := []struct {
 		desc string
 		in   SectionInfo
 		want SectionInfo
 	}{
 		{"every field", full, full},
-		{"nothing", SectionInfo{}, SectionInfo{}},
-		{"comment only", SectionInfo{Comment: "host: not a key here"}, SectionInfo{Comment: "host: not a key here"}},
-		{"comment starting with a blank line", SectionInfo{Host: "h", Comment: "\nx"}, SectionInfo{Host: "h", Comment: "\nx"}},
-		{"line breaks in one-line fields", SectionInfo{Host: "a\nb", CommandLine: "x\r\ny"}, SectionInfo{Host: "a b", CommandLine: "x y"}},
+		{"nothing", SectionInfo{}, def(SectionInfo{})},
+		{"comment only", SectionInfo{Comment: "host: not a key here"}, def(SectionInfo{Comment: "host: not a key here"})},
+		{"comment starting with a blank line", SectionInfo{Host: "h", Comment: "\nx"}, def(SectionInfo{Host: "h", Comment: "\nx"})},
+		{"line breaks in one-line fields", SectionInfo{Host: "a\nb", CommandLine: "x\r\ny"}, def(SectionInfo{Host: "a b", CommandLine: "x y"})},
 	}
 	for _, c := range cases {
 		opts := WriterOptions{Section: c.in}
@@ -74,7 +80,7 @@ func TestSectionForeignComment(t *testing.T) {
 // TestSectionStandardOptions checks that other tools see recorder, kernel
 // and hardware in the standard options.
 func TestSectionStandardOptions(t *testing.T) {
-	opts := DefaultWriterOptions
+	var opts WriterOptions
 	opts.Section.Recorder = "pcmk-trace v1"
 	opts.Section.Kernel = "Linux 6.1"
 	opts.Section.Host = "node7"
@@ -84,14 +90,14 @@ func TestSectionStandardOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := ng.SectionInfo()
-	if s.Application != "pcmk-trace v1" || s.OS != "Linux 6.1" || s.Hardware != opts.Section.Hardware ||
+	if s.Application != "pcmk-trace v1" || s.OS != "Linux 6.1" || s.Hardware != runtime.GOARCH ||
 		!strings.Contains(s.Comment, "host: node7") {
 		t.Errorf("section %+v", s)
 	}
 }
 
 func TestSectionTooLong(t *testing.T) {
-	opts := DefaultWriterOptions
+	var opts WriterOptions
 	opts.Section.Comment = strings.Repeat("x", 70000)
 	if _, err := NewWriter(new(bytes.Buffer), opts); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Fatalf("got %v, want an error about the limit", err)

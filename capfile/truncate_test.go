@@ -22,7 +22,7 @@ func truncFile(t testing.TB) ([]byte, []*Record) {
 		sample(5, payload(33, 5)),
 	}
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, DefaultWriterOptions)
+	w, err := NewWriter(&buf, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func TestTshark(t *testing.T) {
 		sample(4, nil),
 	}
 	path := filepath.Join(t.TempDir(), "big.pcapng")
-	w, err := Create(path, DefaultWriterOptions)
+	w, err := Create(path, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,28 +13,20 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// WriterOptions configure a [Writer].
+// WriterOptions configure a [Writer]. The zero value is the options of a
+// recorder that knows nothing about its host: a zero field means its
+// default.
 type WriterOptions struct {
 	// LinkType of the interface; zero means LinkTypeUser0. Pick another of
 	// LINKTYPE_USER0-15 (147-162) when USER0 is taken by another dissector.
 	LinkType layers.LinkType
-	// Section is written to the pcapng section header.
+	// Section is written to the pcapng section header. An empty Recorder,
+	// Kernel or Hardware means "pcmk-trace", runtime.GOOS and
+	// runtime.GOARCH.
 	Section SectionInfo
-	// PacketComments adds a one-line comment for people reading the file
-	// in Wireshark to the first packet of each record.
-	PacketComments bool
-}
-
-// DefaultWriterOptions are the options of a recorder that knows nothing
-// about its host; the recorder fills in Section.
-var DefaultWriterOptions = WriterOptions{
-	LinkType: LinkTypeUser0,
-	Section: SectionInfo{
-		Recorder: "pcmk-trace",
-		Kernel:   runtime.GOOS,
-		Hardware: runtime.GOARCH,
-	},
-	PacketComments: true,
+	// NoPacketComments leaves out the one-line comment for people reading
+	// the file in Wireshark that the first packet of each record carries.
+	NoPacketComments bool
 }
 
 // The one interface of a capture file.
@@ -73,13 +65,22 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	if opts.LinkType == 0 {
 		opts.LinkType = LinkTypeUser0
 	}
+	s := &opts.Section
+	if s.Recorder == "" {
+		s.Recorder = "pcmk-trace"
+	}
+	if s.Kernel == "" {
+		s.Kernel = runtime.GOOS
+	}
+	if s.Hardware == "" {
+		s.Hardware = runtime.GOARCH
+	}
 	if lt := opts.LinkType; lt < linkTypeUserFirst || lt > linkTypeUserLast {
 		return nil, fmt.Errorf("capfile: link type %d is not one of LINKTYPE_USER0-15 (%d-%d)", lt, linkTypeUserFirst, linkTypeUserLast)
 	}
 	if err := opts.Section.check(); err != nil {
 		return nil, fmt.Errorf("capfile: %w", err)
 	}
-	s := &opts.Section
 	// pcapgo's writer adopts out as its own buffer (bufio.NewWriter does so
 	// with a large enough one), so the blocks it writes and the packets
 	// written straight to out (appendEPB) keep their order.
@@ -181,7 +182,7 @@ func (w *Writer) write(rec *Record) error {
 	}
 	var comment []byte
 	npkt := max(1, (len(rec.Data)+maxChunk-1)/maxChunk)
-	if w.opts.PacketComments {
+	if !w.opts.NoPacketComments {
 		comment = w.comment(rec, npkt)
 	}
 

@@ -27,7 +27,7 @@ func TestWriteRejects(t *testing.T) {
 		{"conn too long", func(r *Record) { r.Conn = strings.Repeat("k", 48) }, "conn"},
 	}
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, DefaultWriterOptions)
+	w, err := NewWriter(&buf, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestPacketComment(t *testing.T) {
 		{"response read by the client", rx, "cib_rw response 567 -> 1234(cibadmin), received"},
 		{"writer in another pid namespace", nsed, "cib_rw request 1234 -> 567 by 9999(cibadmin)"},
 		{"connect", connect, "cib_rw connect 1234(cibadmin) -> 567, max 131072 bytes"},
-		{"loss", &Record{Kind: KindLoss, Lost: 3, Cause: LossCopyFailed}, "lost 3 messages: copy-failed"},
+		{"loss", &Record{Kind: KindLoss, Lost: 3, Cause: LossCopyFailed}, "lost 3 messages: copy_failed"},
 		{"truncated", truncated, "cib_rw request 1234(cibadmin) -> 567, truncated to 10 of 100 bytes"},
 		{"split", big, "cib_rw request 1234(cibadmin) -> 567, 2 packets"},
 		{"nothing known", anon, "event ? -> ?"},
@@ -106,7 +106,7 @@ func TestPacketComment(t *testing.T) {
 }
 
 func TestLinkTypeOption(t *testing.T) {
-	opts := DefaultWriterOptions
+	var opts WriterOptions
 	opts.LinkType = 150 // LINKTYPE_USER3
 	file := writeFileOpts(t, opts, sample(1, payload(5, 1)))
 	ng, err := pcapgo.NewNgReader(bytes.NewReader(file), pcapgo.DefaultNgReaderOptions)
@@ -123,7 +123,7 @@ func TestLinkTypeOption(t *testing.T) {
 }
 
 func TestLinkTypeNotUser(t *testing.T) {
-	opts := DefaultWriterOptions
+	var opts WriterOptions
 	opts.LinkType = 1
 	if _, err := NewWriter(new(bytes.Buffer), opts); err == nil || !strings.Contains(err.Error(), "link type 1") {
 		t.Fatalf("got %v, want an error naming link type 1", err)
@@ -134,7 +134,7 @@ func TestStats(t *testing.T) {
 	start := time.Unix(1700000000, 5).UTC()
 	end := time.Unix(1700000100, 7).UTC()
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, DefaultWriterOptions)
+	w, err := NewWriter(&buf, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestCreate(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old contents, longer than nothing"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w, err := Create(path, DefaultWriterOptions)
+	w, err := Create(path, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestCreate(t *testing.T) {
 	if err := w.Write(sample(9, nil)); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("Write after Close: %v", err)
 	}
-	if _, err := Create(filepath.Join(dir, "no", "such", "dir"), DefaultWriterOptions); err == nil {
+	if _, err := Create(filepath.Join(dir, "no", "such", "dir"), WriterOptions{}); err == nil {
 		t.Error("Create in a missing directory succeeded")
 	}
 }
@@ -224,7 +224,7 @@ func TestCreate(t *testing.T) {
 // race detector; every record must come back whole.
 func TestConcurrentFlush(t *testing.T) {
 	var buf syncBuffer
-	w, err := NewWriter(&buf, DefaultWriterOptions)
+	w, err := NewWriter(&buf, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestConcurrentFlush(t *testing.T) {
 
 // TestWriteErrorSticks checks a failed write is returned by later calls.
 func TestWriteErrorSticks(t *testing.T) {
-	w, err := NewWriter(failWriter{}, DefaultWriterOptions)
+	w, err := NewWriter(failWriter{}, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +304,7 @@ func (b *syncBuffer) Bytes() []byte { return b.buf.Bytes() }
 // them in the file.
 func TestWriteAfterStatsKeepsOrder(t *testing.T) {
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, DefaultWriterOptions)
+	w, err := NewWriter(&buf, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

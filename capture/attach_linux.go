@@ -45,11 +45,8 @@ func (t *Tracer) attachLibraries(cfg Config) error {
 		if lib.Err != nil {
 			continue
 		}
-		lib.Version, lib.Err = inspectLibrary(lib.Path, symbols)
-		if lib.Err != nil {
-			continue
-		}
-		if lib.Err = t.attachLibrary(lib.Path, cfg.RX); lib.Err == nil {
+		t.attachOne(lib, symbols, cfg.RX)
+		if lib.Err == nil {
 			attached++
 		}
 	}
@@ -73,6 +70,21 @@ func (t *Tracer) attachLibraries(cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// attachOne probes lib, through its spare paths when its path has gone (a path
+// through /proc ends with its process), and sets lib.Err.
+func (t *Tracer) attachOne(lib *Library, symbols []string, rx bool) {
+	for {
+		lib.Version, lib.Err = inspectLibrary(lib.Path, symbols)
+		if lib.Err == nil {
+			lib.Err = t.attachLibrary(lib.Path, rx)
+		}
+		if lib.Err == nil || len(lib.alts) == 0 {
+			return
+		}
+		lib.Path, lib.alts = lib.alts[0], lib.alts[1:]
+	}
 }
 
 func (t *Tracer) attachLibrary(path string, rx bool) error {

@@ -68,6 +68,8 @@ type Library struct {
 	Dev     uint64 // device and inode: uprobes attach per inode
 	Ino     uint64
 	Err     error // why it is not probed, nil when it is
+
+	alts []string // other paths to the file, tried when Path has gone
 }
 
 // Stats are counters since Open.

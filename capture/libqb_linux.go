@@ -46,12 +46,12 @@ func findLibraries(paths []string) []Library {
 			return
 		}
 		seen[key] = true
-		libs = append(libs, Library{Path: c.path, Name: c.name, Dev: st.Dev, Ino: st.Ino})
+		libs = append(libs, Library{Path: c.path, Name: c.name, Dev: st.Dev, Ino: st.Ino, alts: c.alts})
 	}
 
 	if len(paths) > 0 {
 		for _, p := range paths {
-			add(candidate{p, p})
+			add(candidate{path: p, name: p})
 		}
 		return libs
 	}
@@ -63,7 +63,7 @@ func findLibraries(paths []string) []Library {
 		if r, err := filepath.EvalSymlinks(p); err == nil {
 			name = r
 		}
-		add(candidate{p, name})
+		add(candidate{path: p, name: name})
 	}
 	return libs
 }
@@ -73,6 +73,7 @@ func findLibraries(paths []string) []Library {
 type candidate struct {
 	path string
 	name string
+	alts []string // other paths to the same file, tried when path has gone (its process ended)
 }
 
 // mappedLibraries returns the libqb files in every process's
@@ -86,7 +87,7 @@ func mappedLibraries() []candidate {
 		return nil
 	}
 	var out []candidate
-	seen := map[string]bool{} // "dev inode" from maps
+	seen := map[string]int{} // "dev inode" from maps: index in out
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid <= 0 {
@@ -104,19 +105,47 @@ func mappedLibraries() []candidate {
 				continue
 			}
 			id := f[3] + " " + f[4]
-			if seen[id] {
+			name := strings.TrimSuffix(strings.Join(f[5:], " "), " (deleted)")
+			i, dup := seen[id]
+			if dup && (len(out[i].alts) >= maxAlts || !strings.HasPrefix(out[i].path, "/proc/")) {
 				continue
 			}
-			seen[id] = true
-			name := strings.TrimSuffix(strings.Join(f[5:], " "), " (deleted)")
-			path := fmt.Sprintf("/proc/%d/map_files/%s", pid, f[0])
-			if _, err := os.Stat(path); err != nil {
-				path = fmt.Sprintf("/proc/%d/root%s", pid, name)
+			// A path from this mount tree outlives the process; one through /proc
+			// ends with it, so a few others to the same file are kept as spares.
+			path := name
+			if !sameFile(name, f[3], f[4]) {
+				path = fmt.Sprintf("/proc/%d/map_files/%s", pid, f[0])
+				if _, err := os.Stat(path); err != nil {
+					path = fmt.Sprintf("/proc/%d/root%s", pid, name)
+				}
 			}
-			out = append(out, candidate{path, name})
+			if dup {
+				out[i].alts = append(out[i].alts, path)
+				continue
+			}
+			seen[id] = len(out)
+			out = append(out, candidate{path: path, name: name})
 		}
 	}
 	return out
+}
+
+// maxAlts bounds the spare paths kept per file.
+const maxAlts = 4
+
+// sameFile reports whether path, opened from here, is the file that maps
+// names by device ("fd:01", hexadecimal major:minor) and inode.
+func sameFile(path, dev, inode string) bool {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil {
+		return false
+	}
+	major, minor, ok := strings.Cut(dev, ":")
+	ma, err1 := strconv.ParseUint(major, 16, 32)
+	mi, err2 := strconv.ParseUint(minor, 16, 32)
+	ino, err3 := strconv.ParseUint(inode, 10, 64)
+	return ok && err1 == nil && err2 == nil && err3 == nil &&
+		unix.Major(st.Dev) == uint32(ma) && unix.Minor(st.Dev) == uint32(mi) && st.Ino == ino
 }
 
 // linkerLibraries returns the libqb files in the usual library directories

@@ -26,6 +26,9 @@ import (
 // requireRoot skips a test that needs BPF privileges, or fails it when CI=true.
 func requireRoot(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs root; -short runs only the tests that do not")
+	}
 	if os.Geteuid() != 0 {
 		testcluster.Skip(t, "needs root (BPF programs, uprobes)")
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // msgRec wraps libqb message bytes in a record, as the recorder would.
@@ -106,22 +107,22 @@ func TestBadInput(t *testing.T) {
 			return msgRec("cib_rw", capfile.ChannelRequest, envelopeA(1, nil, 0, 0))
 		}, err: ErrLength, offset: 24},
 		{desc: "compressed payload that is not bzip2", rec: func() *capfile.Record {
-			return msgRec("cib_rw", capfile.ChannelResponse, envelopeA(1, []byte("not bzip2 at all"), 100, FlagCompressed))
+			return msgRec("cib_rw", capfile.ChannelResponse, envelopeA(1, []byte("not bzip2 at all"), 100, pcmk.FlagCompressed))
 		}, err: ErrBzip2, offset: 40},
 		{desc: "bzip2 stream cut short", rec: func() *capfile.Record {
-			return msgRec("cib_rw", capfile.ChannelResponse, envelopeA(1, reply.blob[:len(reply.blob)/2], uint32(len(reply.text)+1), FlagCompressed))
+			return msgRec("cib_rw", capfile.ChannelResponse, envelopeA(1, reply.blob[:len(reply.blob)/2], uint32(len(reply.text)+1), pcmk.FlagCompressed))
 		}, err: ErrBzip2, offset: 40},
 		{desc: "bzip2 bomb: 100 MB of output declared as 4 KiB", rec: func() *capfile.Record {
-			return msgRec("cib_rw", capfile.ChannelResponse, envelopeA(1, bomb, 4096, FlagCompressed))
+			return msgRec("cib_rw", capfile.ChannelResponse, envelopeA(1, bomb, 4096, pcmk.FlagCompressed))
 		}, err: ErrLength, offset: 40},
 		{desc: "declared size over the global maximum", rec: func() *capfile.Record {
-			return msgRec("cib_rw", capfile.ChannelResponse, envelopeA(1, bomb, 1<<30, FlagCompressed))
+			return msgRec("cib_rw", capfile.ChannelResponse, envelopeA(1, bomb, 1<<30, pcmk.FlagCompressed))
 		}, err: ErrTooLarge, offset: 40},
 		{desc: "bzip2 output shorter than declared", rec: func() *capfile.Record {
-			return msgRec("cib_rw", capfile.ChannelResponse, envelopeA(1, reply.blob, uint32(len(reply.text)+100), FlagCompressed))
+			return msgRec("cib_rw", capfile.ChannelResponse, envelopeA(1, reply.blob, uint32(len(reply.text)+100), pcmk.FlagCompressed))
 		}, err: ErrLength, offset: 40},
 		{desc: "decompressed text without its NUL", rec: func() *capfile.Record {
-			return msgRec("cib_rw", capfile.ChannelResponse, envelopeA(1, noNUL, 4, FlagCompressed))
+			return msgRec("cib_rw", capfile.ChannelResponse, envelopeA(1, noNUL, 4, pcmk.FlagCompressed))
 		}, err: ErrNUL, offset: 40},
 		{desc: "XML element not closed", rec: func() *capfile.Record {
 			return msgRec("cib_rw", capfile.ChannelRequest, plainA(`<cib_command t="cib" cib_op="cib_query"><x/>`, 0))
@@ -148,13 +149,13 @@ func TestBadInput(t *testing.T) {
 			return msgRec("cib_rw", capfile.ChannelRequest, plainA("", 0))
 		}, err: ErrXML, offset: 40},
 		{desc: "truncated plain message still names its operation", rec: func() *capfile.Record {
-			b := plainA(registerXML, FlagClientResponse)
+			b := plainA(registerXML, pcmk.FlagClientResponse)
 			r := msgRec("cib_rw", capfile.ChannelRequest, b[:80])
 			r.OrigLen, r.Flags = uint32(len(b)), capfile.FlagTruncated
 			return r
 		}, op: "register", truncated: true},
 		{desc: "truncated compressed message", rec: func() *capfile.Record {
-			b := envelopeA(1, reply.blob, uint32(len(reply.text)+1), FlagCompressed)
+			b := envelopeA(1, reply.blob, uint32(len(reply.text)+1), pcmk.FlagCompressed)
 			r := msgRec("cib_rw", capfile.ChannelResponse, b[:1000])
 			r.OrigLen, r.Flags = uint32(len(b)), capfile.FlagTruncated
 			return r
@@ -173,7 +174,7 @@ func TestBadInput(t *testing.T) {
 			return msgRec("cib_rw", capfile.ChannelRequest, put32(put32(make([]byte, 16), 0, 0xfffffffd), 8, 16))
 		}, op: "qb_disconnect"},
 		{desc: "unknown flag bits", rec: func() *capfile.Record {
-			return msgRec("cib_rw", capfile.ChannelRequest, plainA(registerXML, FlagClientResponse|0x400000))
+			return msgRec("cib_rw", capfile.ChannelRequest, plainA(registerXML, pcmk.FlagClientResponse|0x400000))
 		}, op: "register"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -214,7 +215,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestUnknownFlagsShownInHex(t *testing.T) {
-	msgs, _ := decodeAll(t, []*capfile.Record{msgRec("cib_rw", capfile.ChannelRequest, plainA(registerXML, FlagClientResponse|0x400000))}, Options{})
+	msgs, _ := decodeAll(t, []*capfile.Record{msgRec("cib_rw", capfile.ChannelRequest, plainA(registerXML, pcmk.FlagClientResponse|0x400000))}, Options{})
 	if got := strings.Join(msgs[0].Flags.Names(msgs[0].Dialect), ","); got != "client_response,0x400000" {
 		t.Errorf("flags %s", got)
 	}
@@ -241,7 +242,7 @@ func TestStrictXML(t *testing.T) {
 }
 
 func TestDialectStaysPerConnection(t *testing.T) {
-	b := msgRec("cib_rw", capfile.ChannelRequest, envelopeB(1, append([]byte(registerXML), 0), FlagClientResponse, 0))
+	b := msgRec("cib_rw", capfile.ChannelRequest, envelopeB(1, append([]byte(registerXML), 0), pcmk.FlagClientResponse, 0))
 	a := msgRec("cib_rw", capfile.ChannelRequest, plainA(registerXML, 0))
 	other := msgRec("cib_rw", capfile.ChannelRequest, plainA(registerXML, 0))
 	other.Conn = "qb-567-1235-22-ghijkl"
@@ -320,7 +321,7 @@ func (s *errSource) Next() (*capfile.Record, error) {
 func TestSourceErrors(t *testing.T) {
 	g := newGen(t)
 	c := g.connect("cib_rw", 1, "cibadmin", 2, "pacemaker-based", DialectB)
-	c.raw(capfile.ChannelRequest, envelopeB(1, splitParts(sized(2, 200000))[0], FlagMultipart, 0))
+	c.raw(capfile.ChannelRequest, envelopeB(1, splitParts(sized(2, 200000))[0], pcmk.FlagMultipart, 0))
 	fatal := errors.New("disk on fire")
 	for _, tc := range []struct {
 		desc string
@@ -330,7 +331,7 @@ func TestSourceErrors(t *testing.T) {
 		{"source fails", fatal},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
-			r := NewReader(&errSource{recs: g.recs, damaged: true, err: tc.err}, DefaultOptions)
+			r := NewReader(&errSource{recs: g.recs, damaged: true, err: tc.err}, Options{})
 			m, err := r.Next()
 			if err != nil || m.Kind != KindInvalid || m.Packet != 5 {
 				t.Fatalf("first: %+v, %v; want the damaged packet", m, err)
@@ -358,11 +359,11 @@ func TestFormatErrorText(t *testing.T) {
 		want string
 	}{
 		{"seq and offset", &FormatError{Seq: 7, Offset: 24, Err: fail(ErrLength, "size 3")},
-			"seq 7 offset 24: decode: payload length disagrees with envelope: size 3"},
+			"seq 7 offset 24: pcmk: payload length disagrees with envelope: size 3"},
 		{"packet number", &FormatError{Seq: 7, Packet: 9, Offset: -1, Err: ErrXML},
 			"packet 9 (seq 7): decode: malformed XML"},
 		{"multipart", &FormatError{Seq: 7, Offset: 34, Conn: "qb-1-2-3-x", QBID: 5, Err: ErrMultipart},
-			"seq 7 offset 34 conn qb-1-2-3-x qb id 5: decode: broken multipart sequence"},
+			"seq 7 offset 34 conn qb-1-2-3-x qb id 5: pcmk: broken multipart sequence"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			if got := tc.err.Error(); got != tc.want {

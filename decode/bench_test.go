@@ -71,7 +71,7 @@ func BenchmarkDecode(b *testing.B) {
 					case "text":
 						f = NewTextFormatter(io.Discard)
 					}
-					r := NewReader(&sliceSource{recs: recs}, DefaultOptions)
+					r := NewReader(&sliceSource{recs: recs}, Options{})
 					for {
 						m, err := r.Next()
 						if err == io.EOF {
@@ -117,7 +117,7 @@ func TestCompareTshark(t *testing.T) {
 		t.Run(w.name, func(t *testing.T) {
 			recs := benchWorkload(t, w.rounds, w.pick)
 			path := filepath.Join(t.TempDir(), w.name+".pcapng")
-			cw, err := capfile.Create(path, capfile.DefaultWriterOptions)
+			cw, err := capfile.Create(path, capfile.WriterOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,7 +170,7 @@ func decodeFile(t *testing.T, path string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := NewReader(cr, DefaultOptions)
+	r := NewReader(cr, Options{})
 	jf := NewJSONFormatter(io.Discard)
 	n := 0
 	for {

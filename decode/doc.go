@@ -22,7 +22,7 @@
 //	if err != nil {
 //		return err
 //	}
-//	r := decode.NewReader(cr, decode.DefaultOptions)
+//	r := decode.NewReader(cr, decode.Options{})
 //	out := decode.NewJSONFormatter(os.Stdout)
 //	for {
 //		m, err := r.Next()

@@ -3,20 +3,23 @@ package decode
 import (
 	"errors"
 	"fmt"
+
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // Sentinel errors for the ways a message can be malformed. A [FormatError]
 // wraps one of them; test with errors.Is.
+// The wire-format ones are package pcmk's.
 var (
-	ErrShortHeader = errors.New("decode: short header")
-	ErrSize        = errors.New("decode: libqb size disagrees with message length")
-	ErrEnvelope    = errors.New("decode: not a pacemaker envelope")
-	ErrVersion     = errors.New("decode: unsupported envelope version")
-	ErrLength      = errors.New("decode: payload length disagrees with envelope")
-	ErrNUL         = errors.New("decode: payload does not end in NUL")
-	ErrBzip2       = errors.New("decode: corrupt bzip2 payload")
-	ErrTooLarge    = errors.New("decode: message exceeds size limit")
-	ErrMultipart   = errors.New("decode: broken multipart sequence")
+	ErrShortHeader = pcmk.ErrShortHeader
+	ErrSize        = pcmk.ErrSize
+	ErrEnvelope    = pcmk.ErrEnvelope
+	ErrVersion     = pcmk.ErrVersion
+	ErrLength      = pcmk.ErrLength
+	ErrNUL         = pcmk.ErrNUL
+	ErrBzip2       = pcmk.ErrBzip2
+	ErrTooLarge    = pcmk.ErrTooLarge
+	ErrMultipart   = pcmk.ErrMultipart
 	ErrXML         = errors.New("decode: malformed XML")
 	ErrRecord      = errors.New("decode: unknown record kind")
 )
@@ -55,5 +58,5 @@ func (e *FormatError) Unwrap() error { return e.Err }
 
 // fail builds the error wrapped by a FormatError: a sentinel plus detail.
 func fail(sentinel error, format string, args ...any) error {
-	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, args...))
+	return pcmk.Fail(sentinel, format, args...)
 }

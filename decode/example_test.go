@@ -25,7 +25,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	r := decode.NewReader(cr, decode.DefaultOptions)
+	r := decode.NewReader(cr, decode.Options{})
 	var conn string // the first cibadmin connection
 	for n := 0; n < 4; {
 		m, err := r.Next()

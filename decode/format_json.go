@@ -57,7 +57,7 @@ func AppendJSON(b []byte, m *Message, omitXML bool) []byte {
 		b = appendPacket(b, m)
 		b = appendTime(append(b, `,"time":"`...), m.Time)
 		b = appendUint(append(b, `","lost":`...), uint64(m.Lost))
-		b = appendJSONString(append(b, `,"cause":`...), CauseName(m.Cause))
+		b = appendJSONString(append(b, `,"cause":`...), m.Cause.String())
 		return append(b, '}')
 	case KindInvalid:
 		b = append(b, `{"kind":"invalid"`...)
@@ -101,7 +101,7 @@ func AppendJSON(b []byte, m *Message, omitXML bool) []byte {
 	b = append(b, `,"flags":[`...)
 	if m.Flags != 0 {
 		var names [8]string
-		for i, n := range m.Flags.appendNames(names[:0], m.Dialect) {
+		for i, n := range m.Flags.AppendNames(names[:0], m.Dialect) {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -125,6 +125,10 @@ func AppendJSON(b []byte, m *Message, omitXML bool) []byte {
 	b = appendOptional(b, `,"client_id":`, m.ClientID)
 	b = appendOptional(b, `,"rc":`, m.RC)
 	b = appendOptional(b, `,"origin":`, m.Origin)
+	b = appendOptional(b, `,"proxied_for":`, m.ProxiedFor)
+	if m.Relays != 0 {
+		b = appendUint(append(b, `,"relays":`...), m.Relays)
+	}
 	b = strconv.AppendBool(append(b, `,"expects_reply":`...), m.ExpectsReply)
 	if p := m.ReplyTo; p != nil {
 		b = appendUint(append(b, `,"reply_to":`...), p.Seq)

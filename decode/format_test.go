@@ -30,7 +30,7 @@ func sampleMessages(t *testing.T) []*Message {
 	cut := msgRec("cib_rw", capfile.ChannelRequest, plainA(registerXML, 0)[:70])
 	cut.Seq, cut.OrigLen, cut.Flags = g.seq+2, 126, capfile.FlagTruncated|capfile.FlagRX
 	recs := append(g.recs, bad, cut)
-	opts := DefaultOptions
+	var opts Options
 	opts.Lifecycle = true
 	msgs, _ := decodeAll(t, recs, opts)
 	return append(msgs, &Message{Kind: KindInvalid, Packet: 5, Err: errors.New("capfile: packet 5 at byte 99: bad")})

@@ -79,7 +79,7 @@ func (f *TextFormatter) appendLine(b []byte, m *Message) []byte {
 		b = append(b, "LOST "...)
 		b = appendUint(b, uint64(m.Lost))
 		b = append(b, " messages: "...)
-		return append(b, CauseName(m.Cause)...)
+		return append(b, m.Cause.String()...)
 	case KindInvalid:
 		if m.Packet != 0 {
 			b = strconv.AppendInt(append(b, "packet "...), int64(m.Packet), 10)
@@ -159,6 +159,12 @@ func (f *TextFormatter) appendLine(b []byte, m *Message) []byte {
 	}
 	if m.Compressed {
 		b = append(b, " bzip2"...)
+	}
+	if m.ProxiedFor != "" {
+		b = append(append(b, " via "...), m.ProxiedFor...)
+	}
+	if m.Relays != 0 {
+		b = appendUint(append(b, " relays #"...), m.Relays)
 	}
 	if m.RC != "" && m.Role != RoleRequest {
 		b = append(append(b, " rc="...), m.RC...)

@@ -73,7 +73,7 @@ func appendMessageXML(b []byte, m *Message) []byte {
 	switch m.Kind {
 	case KindLoss:
 		b = appendAttr(b, "lost", strconv.FormatUint(uint64(m.Lost), 10))
-		b = appendAttr(b, "cause", CauseName(m.Cause))
+		b = appendAttr(b, "cause", m.Cause.String())
 		return append(b, "/>\n"...)
 	case KindInvalid:
 		if m.Err != nil {

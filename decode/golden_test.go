@@ -107,7 +107,7 @@ func TestGoldenGenerated(t *testing.T) {
 		t.Run(sc.desc, func(t *testing.T) {
 			g := newGen(t)
 			sc.build(g)
-			opts := DefaultOptions
+			var opts Options
 			opts.Lifecycle = true
 			full := sc.name == "a-cibadmin-query"
 			text, jsonl, doc, _, _ := render(t, &sliceSource{recs: g.recs}, opts, rendering{verbose: full, xml: full, doc: full})
@@ -159,7 +159,7 @@ func goldenCapture(t *testing.T, path string) {
 		checkGolden(t, stem+".golden", []byte("error: "+err.Error()+"\n"))
 		return
 	}
-	text, jsonl, _, msgs, st := render(t, cr, DefaultOptions, rendering{})
+	text, jsonl, _, msgs, st := render(t, cr, Options{}, rendering{})
 	checkGolden(t, stem+".golden", text)
 	checkGolden(t, stem+".json.golden", jsonl)
 	if failCase {

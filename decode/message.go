@@ -69,7 +69,7 @@ type Pair struct {
 	Seq     uint64        // Seq of the request
 	Op      string        // the request's operation
 	Latency time.Duration // this message's Time minus the request's Time
-	By      string        // what matched: "qb_id", "cib_callid", "st_callid", "lrmd_callid", "reference" or "order"
+	By      string        // what matched: "qb_id", "cib_callid", "st_callid", "lrmd_callid", "reference", "order", "proxied_qb_id" or "proxied_order"
 }
 
 // Message is one decoded libqb message, or a loss or lifecycle record.
@@ -124,6 +124,11 @@ type Message struct {
 	ExpectsReply bool  // a request that should get a reply (flag or operation)
 	ReplyTo      *Pair // the request answered, or nil
 
+	// Proxied requests (the controller relaying a Pacemaker Remote client's
+	// request; docs/remote.md).
+	ProxiedFor string // the remote node it came from (lrmd_ipc_user)
+	Relays     uint64 // Seq of the remote tool's request to pacemaker-remoted it relays, 0 if not in the capture
+
 	// Loss records.
 	Lost  uint32
 	Cause capfile.LossCause
@@ -147,19 +152,4 @@ func ChannelName(c capfile.Channel) string {
 		return "event"
 	}
 	return ""
-}
-
-// CauseName returns a short name for a loss cause.
-func CauseName(c capfile.LossCause) string {
-	switch c {
-	case capfile.LossRingFull:
-		return "ring_full"
-	case capfile.LossCopyFailed:
-		return "copy_failed"
-	case capfile.LossTooLarge:
-		return "too_large"
-	case capfile.LossReassembly:
-		return "reassembly"
-	}
-	return "unknown"
 }

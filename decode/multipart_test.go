@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // part is one step of a GENERATED multipart sequence.
@@ -31,8 +32,8 @@ type outcome struct {
 }
 
 const (
-	mp    = FlagMultipart
-	mpEnd = FlagMultipart | FlagMultipartEnd
+	mp    = pcmk.FlagMultipart
+	mpEnd = pcmk.FlagMultipart | pcmk.FlagMultipartEnd
 )
 
 func partRecords(steps []part) []*capfile.Record {
@@ -51,7 +52,7 @@ func partRecords(steps []part) []*capfile.Record {
 			if ch == 0 {
 				ch = capfile.ChannelResponse
 			}
-			r = msgRec("cib_rw", ch, envelopeB(s.id, payload, FlagServerFree|s.flags, s.k))
+			r = msgRec("cib_rw", ch, envelopeB(s.id, payload, pcmk.FlagServerFree|s.flags, s.k))
 			r.Conn = conn
 			if s.cut > 0 {
 				r.Data = r.Data[:len(r.Data)-s.cut]
@@ -121,7 +122,7 @@ func TestGeneratedMultipart(t *testing.T) {
 			{id: 5, k: 0, flags: mpEnd, text: `<x/>`},
 		}, want: []outcome{{err: "final part has part id 0", qbID: 5, parts: 1}}},
 		{desc: "multipart_end without multipart", steps: []part{
-			{id: 5, k: 1, flags: FlagMultipartEnd, text: `<x/>`},
+			{id: 5, k: 1, flags: pcmk.FlagMultipartEnd, text: `<x/>`},
 		}, want: []outcome{{err: "multipart_end without multipart", qbID: 5, parts: 1}}},
 		{desc: "part without its NUL", steps: []part{
 			{id: 5, k: 0, flags: mp, text: `<x`, noNUL: true}, {id: 5, k: 1, flags: mpEnd, text: `/>`},

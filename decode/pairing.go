@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // pending is a request waiting for its reply.
@@ -48,6 +49,7 @@ type pairer struct {
 	max     int
 	timeout time.Duration
 	stats   *Stats
+	links   proxyLinks // proxied.go
 }
 
 func newPairer(max int, timeout time.Duration, stats *Stats) *pairer {
@@ -58,10 +60,11 @@ func newPairer(max int, timeout time.Duration, stats *Stats) *pairer {
 func (pr *pairer) pair(m *Message) {
 	pr.expire(m.Time)
 	key := connKey{m.Conn, m.RX}
-	f := serviceFamily(m.Service)
+	f := pcmk.ServiceFamily(m.Service)
 	switch m.Channel {
 	case capfile.ChannelRequest:
 		m.Role = RoleRequest
+		pr.links.link(m)
 		pr.request(key, f, m)
 	case capfile.ChannelResponse:
 		m.Role = RoleReply
@@ -74,22 +77,22 @@ func (pr *pairer) pair(m *Message) {
 	}
 }
 
-func (pr *pairer) request(key connKey, f family, m *Message) {
+func (pr *pairer) request(key connKey, f pcmk.Family, m *Message) {
 	if m.QBID < 0 {
 		return // libqb control message
 	}
 	var p *pending
 	switch {
-	case f == famCorosync || (f == famOther && m.Dialect == DialectAuto):
+	case f == pcmk.FamilyCorosync || (f == pcmk.FamilyOther && m.Dialect == DialectAuto):
 		// corosync message ids are types, not sequence numbers. Most of its
 		// requests get a response with the same id, but not all (a
 		// successful cpg mcast gets none), so a reply is welcome, not due.
-		if f == famCorosync {
+		if f == pcmk.FamilyCorosync {
 			p = &pending{wantOrder: true, optional: true}
 		}
 	default:
 		wantEvent := wantsEventReply(f, m.Op, m.Flags)
-		m.ExpectsReply = m.Flags&FlagClientResponse != 0 || wantEvent
+		m.ExpectsReply = m.Flags&pcmk.FlagClientResponse != 0 || wantEvent
 		if m.ExpectsReply {
 			p = &pending{wantEvent: wantEvent}
 		}
@@ -107,7 +110,7 @@ func (pr *pairer) request(key connKey, f family, m *Message) {
 	cp.live++
 	pr.order = append(pr.order, p)
 	pr.live++
-	if m.Flags&FlagClientResponse != 0 {
+	if m.Flags&pcmk.FlagClientResponse != 0 {
 		if old := cp.byQBID[m.QBID]; old != nil {
 			pr.finish(old)
 		}
@@ -116,11 +119,11 @@ func (pr *pairer) request(key connKey, f family, m *Message) {
 	}
 	if p.wantEvent {
 		switch {
-		case f == famCIB && m.CallID != "":
+		case f == pcmk.FamilyCIB && m.CallID != "":
 			pr.addKey(p, "cib:"+m.CallID)
-		case f == famFencer && m.CallID != "":
+		case f == pcmk.FamilyFencer && m.CallID != "":
 			pr.addKey(p, "st:"+m.CallID)
-		case f.controllerStyle() && m.Reference != "":
+		case controllerStyle(f) && m.Reference != "":
 			pr.addKey(p, "ref:"+m.Reference)
 		}
 	}
@@ -130,12 +133,12 @@ func (pr *pairer) request(key connKey, f family, m *Message) {
 	pr.expire(m.Time)
 }
 
-func (pr *pairer) response(key connKey, f family, m *Message) {
+func (pr *pairer) response(key connKey, f pcmk.Family, m *Message) {
 	cp := pr.conns[key]
 	if cp == nil {
 		return
 	}
-	if f == famCorosync || (f == famOther && m.Dialect == DialectAuto) {
+	if f == pcmk.FamilyCorosync || (f == pcmk.FamilyOther && m.Dialect == DialectAuto) {
 		if p := cp.oldest(func(p *pending) bool { return p.wantOrder && p.qbID == m.QBID }); p != nil {
 			// Older requests of other types on this connection got no reply.
 			for _, q := range cp.list {
@@ -161,7 +164,7 @@ func (pr *pairer) response(key connKey, f family, m *Message) {
 	switch {
 	case m.Role == RoleAck && p.wantEvent:
 		// controld, pacemakerd, schedulerd: the reply follows as an event
-	case f == famExecd && p.op == "lrmd_rsc_exec" && m.CallID != "":
+	case f == pcmk.FamilyExecd && p.op == "lrmd_rsc_exec" && m.CallID != "":
 		// the execd reply carries the call id its completion will carry
 		pr.addKey(p, "lrmd:"+m.CallID)
 		p.wantEvent = true
@@ -170,7 +173,10 @@ func (pr *pairer) response(key connKey, f family, m *Message) {
 	}
 }
 
-func (pr *pairer) event(key connKey, f family, m *Message) {
+func (pr *pairer) event(key connKey, f pcmk.Family, m *Message) {
+	if m.Flags&pcmk.FlagProxiedRelayResponse != 0 && pr.relayed(key, m) {
+		return
+	}
 	if isNotification(m) {
 		m.Role = RoleNotification
 		return
@@ -186,17 +192,17 @@ func (pr *pairer) event(key connKey, f family, m *Message) {
 	var p *pending
 	by := ""
 	switch {
-	case m.CallID != "" && f == famCIB:
+	case m.CallID != "" && f == pcmk.FamilyCIB:
 		p, by = cp.byKey["cib:"+m.CallID], "cib_callid"
-	case m.CallID != "" && f == famFencer:
+	case m.CallID != "" && f == pcmk.FamilyFencer:
 		p, by = cp.byKey["st:"+m.CallID], "st_callid"
-	case m.CallID != "" && f == famExecd && m.Root == "lrmd_notify" && m.Op == "lrmd_rsc_exec":
+	case m.CallID != "" && f == pcmk.FamilyExecd && m.Root == "lrmd_notify" && m.Op == "lrmd_rsc_exec":
 		p, by = cp.byKey["lrmd:"+m.CallID], "lrmd_callid"
 	}
 	if p == nil && m.Reference != "" {
 		p, by = cp.byKey["ref:"+m.Reference], "reference"
 	}
-	if p == nil && f.controllerStyle() {
+	if p == nil && controllerStyle(f) {
 		// Some controller replies carry a fresh reference: the results of
 		// lrm_* requests are built as new messages (task lrm_invoke).
 		// These daemons send their IPC clients no other events, so such a
@@ -351,6 +357,19 @@ func (pr *pairer) expire(now time.Time) {
 	if pr.head > 1024 && pr.head > len(pr.order)/2 {
 		pr.order = append(pr.order[:0], pr.order[pr.head:]...)
 		pr.head = 0
+	}
+	// Requests answered behind one that still waits are dropped once they
+	// make up most of the queue: one long wait must not hold every later
+	// request (and its connection's state) until it ends.
+	if n := len(pr.order) - pr.head; n > 1024 && n > 2*pr.live {
+		live := pr.order[:0]
+		for _, p := range pr.order[pr.head:] {
+			if p != nil && !p.done {
+				live = append(live, p)
+			}
+		}
+		clear(pr.order[len(live):])
+		pr.order, pr.head = live, 0
 	}
 }
 

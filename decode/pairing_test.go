@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // TestGeneratedPendingBounds checks that requests waiting for replies are
@@ -21,7 +22,7 @@ func TestGeneratedPendingBounds(t *testing.T) {
 				c := g.connect("attrd", 10, "attrd_updater", 500, "pacemaker-attrd", DialectA)
 				var ids []int32
 				for range 5 {
-					id, _ := c.request(xmlAttrdQuery, FlagClientResponse)
+					id, _ := c.request(xmlAttrdQuery, pcmk.FlagClientResponse)
 					ids = append(ids, id)
 				}
 				late := c.response(ids[0], xmlAttrdReply, 0)
@@ -33,7 +34,7 @@ func TestGeneratedPendingBounds(t *testing.T) {
 		{desc: "after PendingTimeout a request is given up", opts: Options{PendingTimeout: time.Second},
 			build: func(g *gen) uint64 {
 				c := g.connect("attrd", 10, "attrd_updater", 500, "pacemaker-attrd", DialectA)
-				id, _ := c.request(xmlAttrdQuery, FlagClientResponse)
+				id, _ := c.request(xmlAttrdQuery, pcmk.FlagClientResponse)
 				g.tick(2 * time.Second)
 				return c.response(id, xmlAttrdReply, 0)
 			}, unanswered: 1},
@@ -84,9 +85,9 @@ func TestGeneratedPairingMemory(t *testing.T) {
 	c := g.connect("cib_shm", 400, "pacemaker-contr", 567, "pacemaker-based", DialectA)
 	for i := range 5000 {
 		_, _ = c.request(xmlCibQuery(uuidCtrl, i+2, 256), 0)
-		c.event(xmlCibReply("cib_query", i+2, uuidCtrl, ""), FlagServerFree)
+		c.event(xmlCibReply("cib_query", i+2, uuidCtrl, ""), pcmk.FlagServerFree)
 	}
-	r := NewReader(&sliceSource{recs: g.recs}, DefaultOptions)
+	r := NewReader(&sliceSource{recs: g.recs}, Options{})
 	for range len(g.recs) - 1 {
 		if _, err := r.Next(); err != nil {
 			t.Fatal(err)
@@ -104,7 +105,7 @@ func TestFilter(t *testing.T) {
 	g := newGen(t)
 	allScenarios(g)
 	g.add(&capfile.Record{Kind: capfile.KindLoss, Lost: 3, Cause: capfile.LossRingFull})
-	all, _ := decodeAll(t, g.recs, DefaultOptions)
+	all, _ := decodeAll(t, g.recs, Options{})
 	count := func(f Filter) (n int, loss int) {
 		msgs, _ := decodeAll(t, g.recs, Options{Filter: f})
 		for _, m := range msgs {
@@ -162,7 +163,7 @@ func TestPairingCloseAndReuse(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	req := func(seq uint64, conn string, id int32) *Message {
 		return &Message{Kind: KindMessage, Seq: seq, Time: t0, Conn: conn, Service: "cib_rw", Channel: capfile.ChannelRequest,
-			QBID: id, Dialect: DialectA, Flags: FlagClientResponse, Op: "cib_query"}
+			QBID: id, Dialect: DialectA, Flags: pcmk.FlagClientResponse, Op: "cib_query"}
 	}
 	resp := func(seq uint64, conn string, id int32) *Message {
 		return &Message{Kind: KindMessage, Seq: seq, Time: t0.Add(time.Millisecond), Conn: conn, Service: "cib_rw",
@@ -185,5 +186,27 @@ func TestPairingCloseAndReuse(t *testing.T) {
 	pr.pair(r)
 	if r.ReplyTo == nil || r.ReplyTo.Seq != 5 {
 		t.Fatalf("reply on b paired with %+v, want request 5", r.ReplyTo)
+	}
+}
+
+// TestPendingQueueBounded checks that a request that waits long does not
+// keep the requests answered after it in memory.
+func TestPendingQueueBounded(t *testing.T) {
+	g := newGen(t)
+	slow := g.connect("attrd", 10, "attrd_updater", 500, "pacemaker-attrd", DialectA)
+	slow.request(xmlAttrdQuery, pcmk.FlagClientResponse) // never answered
+	c := g.connect("attrd", 11, "attrd_updater", 500, "pacemaker-attrd", DialectA)
+	for range 5000 {
+		id, _ := c.request(xmlAttrdQuery, pcmk.FlagClientResponse)
+		c.response(id, xmlAttrdReply, 0)
+	}
+	r := NewReader(&sliceSource{recs: g.recs}, Options{})
+	for {
+		if _, err := r.Next(); err != nil {
+			break
+		}
+		if n := len(r.pairs.order) - r.pairs.head; n > 2100 {
+			t.Fatalf("%d requests queued, %d of them waiting", n, r.pairs.live)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // RecordSource yields capture records in file order, and io.EOF at the
@@ -14,8 +15,8 @@ type RecordSource interface {
 	Next() (*capfile.Record, error)
 }
 
-// Options configure a [Reader]. The zero value of a limit means the value
-// in [DefaultOptions].
+// Options configure a [Reader]. The zero value is what the command line
+// starts from: a zero (or negative) limit means its default.
 type Options struct {
 	// Dialect forces the envelope dialect of every Pacemaker message.
 	// DialectAuto detects it per connection from the bytes.
@@ -24,12 +25,14 @@ type Options struct {
 	// MaxDecompressed caps the text of one message after bzip2
 	// decompression or multipart reassembly. Larger messages are reported
 	// with ErrTooLarge; nothing bigger is ever allocated. Multipart
-	// messages in flight together may hold twice this.
+	// messages in flight together may hold twice this. Default 64 MiB
+	// (pcmk.DefaultMaxText).
 	MaxDecompressed int
 
-	// MaxPending caps the requests waiting for a reply, and
-	// PendingTimeout how long (in capture time) one may wait. Older
-	// requests are given up and counted in Stats.Unanswered.
+	// MaxPending caps the requests waiting for a reply (default
+	// DefaultMaxPending), and PendingTimeout how long (in capture time) one
+	// may wait (default DefaultPendingTimeout). Older requests are given up and counted in
+	// Stats.Unanswered.
 	MaxPending     int
 	PendingTimeout time.Duration
 
@@ -46,13 +49,11 @@ type Options struct {
 	Filter Filter
 }
 
-// DefaultOptions are the options the command line starts from.
-var DefaultOptions = Options{
-	Dialect:         DialectAuto,
-	MaxDecompressed: 64 << 20,
-	MaxPending:      65536,
-	PendingTimeout:  10 * time.Minute,
-}
+// Defaults of the Options limits that are decode's own.
+const (
+	DefaultMaxPending     = 65536
+	DefaultPendingTimeout = 10 * time.Minute
+)
 
 // Stats count what a Reader has seen so far.
 type Stats struct {
@@ -81,8 +82,8 @@ type Reader struct {
 	pairs    *pairer
 	dialects map[string]Dialect
 	scan     xmlScanner
-	inflate  inflater
-	names    interner
+	inflate  pcmk.Inflater
+	names    pcmk.Interner
 	stats    Stats
 }
 
@@ -93,16 +94,16 @@ const maxDialects = 1 << 16
 // NewReader returns a Reader that decodes the records of src.
 func NewReader(src RecordSource, opts Options) *Reader {
 	if opts.MaxDecompressed <= 0 {
-		opts.MaxDecompressed = DefaultOptions.MaxDecompressed
+		opts.MaxDecompressed = pcmk.DefaultMaxText
 	}
 	if opts.MaxPending <= 0 {
-		opts.MaxPending = DefaultOptions.MaxPending
+		opts.MaxPending = DefaultMaxPending
 	}
 	if opts.PendingTimeout <= 0 {
-		opts.PendingTimeout = DefaultOptions.PendingTimeout
+		opts.PendingTimeout = DefaultPendingTimeout
 	}
 	r := &Reader{src: src, opts: opts, dialects: make(map[string]Dialect)}
-	r.parts = newReassembler(opts.MaxDecompressed)
+	r.parts = pcmk.NewReassembler[partKey, capfile.Record](opts.MaxDecompressed)
 	r.pairs = newPairer(opts.MaxPending, opts.PendingTimeout, &r.stats)
 	return r
 }
@@ -162,7 +163,7 @@ func (r *Reader) emit(m *Message) {
 
 // end flushes what the capture left incomplete.
 func (r *Reader) end() {
-	for _, p := range r.parts.drop("", true, "capture ended") {
+	for _, p := range r.parts.Drop(nil, "capture ended") {
 		r.partial(p)
 	}
 	r.pairs.closeAll()

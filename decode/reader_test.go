@@ -90,7 +90,7 @@ func TestGeneratedConversations(t *testing.T) {
 		t.Run(sc.desc, func(t *testing.T) {
 			g := newGen(t)
 			wants := sc.build(g)
-			msgs, st := decodeAll(t, g.recs, DefaultOptions)
+			msgs, st := decodeAll(t, g.recs, Options{})
 			checkWants(t, msgs, wants)
 			if st.Unanswered != sc.unanswered {
 				t.Errorf("%d requests unanswered, want %d", st.Unanswered, sc.unanswered)
@@ -107,7 +107,7 @@ func TestGeneratedConversations(t *testing.T) {
 func TestGeneratedBusyNode(t *testing.T) {
 	g := newGen(t)
 	wants := allScenarios(g)
-	msgs, st := decodeAll(t, g.recs, DefaultOptions)
+	msgs, st := decodeAll(t, g.recs, Options{})
 	checkWants(t, msgs, wants)
 	if st.Requests == 0 || st.Answered != st.Requests || st.Unanswered != 0 {
 		t.Errorf("stats %+v", st)

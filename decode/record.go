@@ -1,7 +1,10 @@
 package decode
 
 import (
+	"fmt"
+
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // record decodes one record from the source.
@@ -17,7 +20,8 @@ func (r *Reader) record(rec *capfile.Record) {
 		r.emit(m)
 	case capfile.KindConnect, capfile.KindDisconnect:
 		if rec.Kind == capfile.KindDisconnect {
-			for _, p := range r.parts.drop(rec.Conn, false, "disconnected") {
+			conn := rec.Conn
+			for _, p := range r.parts.Drop(func(k partKey) bool { return k.conn == conn }, "disconnected") {
 				r.partial(p)
 			}
 			r.pairs.closeConn(rec.Conn)
@@ -86,12 +90,12 @@ func (r *Reader) message(rec *capfile.Record) {
 
 	// Every libqb header starts with id@0 and size@8 (16 bytes); responses
 	// and events, and every Pacemaker message, add error@16 (24 bytes).
-	fam := serviceFamily(rec.Service)
-	hdrLen := responseHeaderLen
-	if rec.Channel == capfile.ChannelRequest && (fam == famCorosync || len(data) < responseHeaderLen) {
-		hdrLen = requestHeaderLen
+	fam := pcmk.ServiceFamily(rec.Service)
+	hdrLen := pcmk.ResponseHeaderLen
+	if rec.Channel == capfile.ChannelRequest && (fam == pcmk.FamilyCorosync || len(data) < pcmk.ResponseHeaderLen) {
+		hdrLen = pcmk.RequestHeaderLen
 	}
-	h, ok := parseQBHeader(data, hdrLen)
+	h, ok := pcmk.ParseQBHeader(data, hdrLen)
 	if !ok {
 		if truncated {
 			r.done(m)
@@ -100,26 +104,26 @@ func (r *Reader) message(rec *capfile.Record) {
 		r.fail(m, rec, len(data), fail(ErrShortHeader, "%d bytes, libqb header needs %d", len(data), hdrLen))
 		return
 	}
-	m.QBID, m.QBError = h.id, h.err
-	if int(h.size) != wire {
-		r.fail(m, rec, 8, fail(ErrSize, "libqb size %d, message is %d bytes", h.size, wire))
+	m.QBID, m.QBError = h.ID, h.Error
+	if int(h.Size) != wire {
+		r.fail(m, rec, 8, fail(ErrSize, "libqb size %d, message is %d bytes", h.Size, wire))
 		return
 	}
-	if h.id < 0 {
-		m.Op = controlOp(h.id)
+	if h.ID < 0 {
+		m.Op = pcmk.ControlOp(h.ID)
 		r.done(m)
 		return
 	}
-	if fam == famCorosync || (fam == famOther && (len(data) < envelopeLen || DetectDialect(data, h.size) == DialectAuto)) {
+	if fam == pcmk.FamilyCorosync || (fam == pcmk.FamilyOther && (len(data) < pcmk.EnvelopeLen || pcmk.DetectDialect(data, h.Size) == DialectAuto)) {
 		r.done(m) // not Pacemaker: the libqb layer is all there is
 		return
 	}
-	if len(data) < envelopeLen {
+	if len(data) < pcmk.EnvelopeLen {
 		if truncated {
 			r.done(m)
 			return
 		}
-		r.fail(m, rec, len(data), fail(ErrShortHeader, "%d bytes, envelope needs %d", len(data), envelopeLen))
+		r.fail(m, rec, len(data), fail(ErrShortHeader, "%d bytes, envelope needs %d", len(data), pcmk.EnvelopeLen))
 		return
 	}
 
@@ -127,8 +131,8 @@ func (r *Reader) message(rec *capfile.Record) {
 	if d == DialectAuto {
 		d = r.dialects[rec.Conn]
 	}
-	env, off, err := parseEnvelope(data, h.size, d)
-	m.Dialect, m.Flags = env.dialect, env.flags
+	env, off, err := pcmk.ParseEnvelope(data, h.Size, d)
+	m.Dialect, m.Flags = env.Dialect, env.Flags
 	if err != nil {
 		r.fail(m, rec, off, err)
 		return
@@ -137,19 +141,19 @@ func (r *Reader) message(rec *capfile.Record) {
 		if len(r.dialects) >= maxDialects {
 			clear(r.dialects)
 		}
-		r.dialects[rec.Conn] = env.dialect
+		r.dialects[rec.Conn] = env.Dialect
 	}
 
-	payload := data[envelopeLen:]
-	if env.dialect == DialectB {
+	payload := data[pcmk.EnvelopeLen:]
+	if env.Dialect == DialectB {
 		key := partKey{rec.Conn, rec.Channel, m.RX}
-		if env.flags&(FlagMultipart|FlagMultipartEnd) != 0 {
-			for _, p := range r.parts.add(key, rec, h.id, env, payload, truncated, wire) {
+		if env.Flags&(pcmk.FlagMultipart|pcmk.FlagMultipartEnd) != 0 {
+			for _, p := range r.parts.Add(key, identity(rec), h.ID, env, payload, truncated, wire) {
 				r.partial(p)
 			}
 			return
 		}
-		if p := r.parts.single(key, rec, h.id); p != nil {
+		if p := r.parts.Single(key, identity(rec), h.ID); p != nil {
 			r.partial(p)
 		}
 	}
@@ -160,34 +164,34 @@ func (r *Reader) message(rec *capfile.Record) {
 }
 
 // body decodes a single-part payload into m.XML and the fields.
-func (r *Reader) body(m *Message, rec *capfile.Record, env envelope, payload []byte, truncated bool) error {
-	declared := int(env.payloadLen())
-	if env.dialect == DialectA && env.flags&FlagCompressed != 0 {
+func (r *Reader) body(m *Message, rec *capfile.Record, env pcmk.Envelope, payload []byte, truncated bool) error {
+	declared := int(env.PayloadLen())
+	if env.Dialect == DialectA && env.Flags&pcmk.FlagCompressed != 0 {
 		m.Compressed = true
-		m.XMLBytes = max(int(env.sizeUncompressed)-1, 0)
+		m.XMLBytes = max(int(env.SizeUncompressed)-1, 0)
 		if truncated {
 			return nil // a cut bzip2 stream cannot be inflated
 		}
-		text, err := r.inflate.decompress(payload, env.sizeUncompressed, r.opts.MaxDecompressed)
+		text, err := r.inflate.Decompress(payload, env.SizeUncompressed, r.opts.MaxDecompressed)
 		if err != nil {
-			return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: envelopeLen, Err: err}
+			return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: pcmk.EnvelopeLen, Err: err}
 		}
 		return r.text(m, rec, text, false, -1)
 	}
 	m.XMLBytes = max(declared-1, 0)
-	switch {
-	case declared == 0:
-		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: 24, Err: fail(ErrLength, "empty payload")}
-	case truncated:
-		if len(payload) == declared {
+	if truncated {
+		if declared > 0 && len(payload) == declared {
 			payload = payload[:declared-1]
 		}
-		return r.text(m, rec, payload, true, envelopeLen)
-	case payload[declared-1] != 0:
-		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: envelopeLen + declared - 1,
-			Err: fail(ErrNUL, "last byte %#02x", payload[declared-1])}
+		if declared > 0 {
+			return r.text(m, rec, payload, true, pcmk.EnvelopeLen)
+		}
 	}
-	return r.text(m, rec, payload[:declared-1], false, envelopeLen)
+	text, off, err := env.PlainText(payload)
+	if err != nil {
+		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: off, Err: err}
+	}
+	return r.text(m, rec, text, false, pcmk.EnvelopeLen)
 }
 
 // text sets m.XML and the fields derived from it. base is the offset of
@@ -211,11 +215,11 @@ func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bo
 		if base >= 0 {
 			off = base + xerr.pos
 		}
-		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: off, Err: fail(ErrXML, "%v of the text", xerr)}
+		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: off, Err: fmt.Errorf("%w: %w of the text", ErrXML, xerr)}
 	}
 	if r.opts.StrictXML {
 		if err := strictXML(text); err != nil {
-			return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: -1, Err: fail(ErrXML, "%v", err)}
+			return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: -1, Err: fmt.Errorf("%w: %w", ErrXML, err)}
 		}
 	}
 	return nil
@@ -223,29 +227,16 @@ func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bo
 
 // partial turns a finished or abandoned multipart message into a Message.
 func (r *Reader) partial(p *partial) {
-	m := base(&p.last)
+	m := base(&p.Last)
 	m.Kind = KindMessage
-	m.QBID = p.qbID
-	m.Parts, m.Size = p.parts, p.size
-	m.Dialect, m.Flags = DialectB, p.flags
-	m.Truncated, m.XMLBytes = p.truncated, p.xmlBytes
-	if p.err != nil {
-		m.Err = p.err
-	} else if err := r.text(m, &p.last, p.text, p.truncated, -1); err != nil {
+	m.QBID = p.ID
+	m.Parts, m.Size = p.Parts, p.Size
+	m.Dialect, m.Flags = DialectB, p.Flags
+	m.Truncated, m.XMLBytes = p.Truncated, p.TextBytes
+	if p.Err != nil {
+		m.Err = partialError(p)
+	} else if err := r.text(m, &p.Last, p.Text, p.Truncated, -1); err != nil {
 		m.Err = err
 	}
 	r.done(m)
-}
-
-// controlOp names a reserved libqb message id.
-func controlOp(id int32) string {
-	switch id {
-	case qbMsgAuthenticate:
-		return "qb_authenticate"
-	case qbMsgNewEventSock:
-		return "qb_new_event_sock"
-	case qbMsgDisconnect:
-		return "qb_disconnect"
-	}
-	return "qb_control"
 }

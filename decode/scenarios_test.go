@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // want is what one message must decode to, found by its Seq.
@@ -44,12 +45,12 @@ var scenarios = []scenario{
 		build: func(g *gen) []want {
 			g.evIDs[567] = 224
 			c := g.connect("cib_rw", 1234, "cibadmin", 567, "pacemaker-based", DialectA)
-			id, reg := c.request(xmlCibRegister("cibadmin"), FlagClientResponse)
+			id, reg := c.request(xmlCibRegister("cibadmin"), pcmk.FlagClientResponse)
 			g.tick(30 * time.Microsecond)
-			regReply := c.response(id, xmlCibRegisterReply(uuidCibadmin), FlagClientResponse)
+			regReply := c.response(id, xmlCibRegisterReply(uuidCibadmin), pcmk.FlagClientResponse)
 			_, query := c.request(xmlCibQuery(uuidCibadmin, 2, 0), 0)
 			g.tick(200 * time.Microsecond)
-			reply := c.event(xmlCibReply("cib_query", 2, uuidCibadmin, smallCIB), FlagServerFree)
+			reply := c.event(xmlCibReply("cib_query", 2, uuidCibadmin, smallCIB), pcmk.FlagServerFree)
 			c.disconnect()
 			return []want{
 				{seq: reg, op: "register", role: RoleRequest, expects: true},
@@ -66,23 +67,23 @@ var scenarios = []scenario{
 			g.evIDs[100] = 16
 			pm := g.connect("pacemakerd", 2222, "crm_mon", 100, "pacemakerd", DialectA)
 			ref := ctrlRef("ping", "crm_mon", 0)
-			id, ping := pm.request(xmlCtrlRequest("create_request_adv", "crmd", "ping", ref, "pacemakerd", "2222_crm_mon", "", ""), FlagClientResponse)
-			ack := pm.response(id, xmlAck("handle_ping_request", 112), FlagClientResponse)
+			id, ping := pm.request(xmlCtrlRequest("create_request_adv", "crmd", "ping", ref, "pacemakerd", "2222_crm_mon", "", ""), pcmk.FlagClientResponse)
+			ack := pm.response(id, xmlAck("handle_ping_request", 112), pcmk.FlagClientResponse)
 			g.tick(time.Millisecond)
-			pong := pm.event(xmlCtrlReply("create_reply_adv", "crmd", "ping", ref, "2222_crm_mon", "pacemakerd", xmlPingResponsePcmkd), FlagServerFree)
+			pong := pm.event(xmlCtrlReply("create_reply_adv", "crmd", "ping", ref, "2222_crm_mon", "pacemakerd", xmlPingResponsePcmkd), pcmk.FlagServerFree)
 			pm.disconnect()
 
 			st := g.connect("stonith-ng", 2222, "crm_mon", 300, "pacemaker-fenced", DialectA)
-			id, streg := st.request(xmlStRegister, FlagClientResponse)
+			id, streg := st.request(xmlStRegister, pcmk.FlagClientResponse)
 			stregReply := st.response(id, xmlStRegisterReply, 0)
 
 			cib := g.connect("cib_ro", 2222, "crm_mon", 567, "pacemaker-based", DialectA)
-			id, reg := cib.request(xmlCibRegister("crm_mon"), FlagClientResponse)
-			regReply := cib.response(id, xmlCibRegisterReply(uuidCrmMon), FlagClientResponse)
-			id, query := cib.request(xmlCibQuery(uuidCrmMon, 2, 4352), FlagClientResponse)
+			id, reg := cib.request(xmlCibRegister("crm_mon"), pcmk.FlagClientResponse)
+			regReply := cib.response(id, xmlCibRegisterReply(uuidCrmMon), pcmk.FlagClientResponse)
+			id, query := cib.request(xmlCibQuery(uuidCrmMon, 2, 4352), pcmk.FlagClientResponse)
 			fx := loadFixture(g.t, fixtureReply)
 			g.tick(3 * time.Millisecond)
-			big := cib.compressed(capfile.ChannelResponse, id, fx.blob, uint32(len(fx.text)+1), FlagServerFree)
+			big := cib.compressed(capfile.ChannelResponse, id, fx.blob, uint32(len(fx.text)+1), pcmk.FlagServerFree)
 			cib.disconnect()
 			st.disconnect()
 			return []want{
@@ -105,12 +106,12 @@ var scenarios = []scenario{
 			c := g.connect("crmd", 2345, "crmadmin", 400, "pacemaker-controld", DialectA)
 			_, hello := c.request(xmlCtrlRequest("create_request_adv", "crmd", "hello", ctrlRef("hello", "crmadmin", 0), "crmd", "2345", "", xmlHelloBody), 0)
 			ref := ctrlRef("ping", "crmadmin", 1)
-			id, ping := c.request(xmlCtrlRequest("create_request_adv", "crmd", "ping", ref, "crmd", "2345_crmadmin", "node1", ""), FlagClientResponse)
-			ack := c.response(id, xmlAck("dispatch_controller_ipc", 112), FlagClientResponse)
-			pong := c.event(xmlCtrlReply("create_reply_adv", "crmd", "ping", ref, "2345_crmadmin", "crmd", xmlPingResponseCrmd), FlagServerFree)
+			id, ping := c.request(xmlCtrlRequest("create_request_adv", "crmd", "ping", ref, "crmd", "2345_crmadmin", "node1", ""), pcmk.FlagClientResponse)
+			ack := c.response(id, xmlAck("dispatch_controller_ipc", 112), pcmk.FlagClientResponse)
+			pong := c.event(xmlCtrlReply("create_reply_adv", "crmd", "ping", ref, "2345_crmadmin", "crmd", xmlPingResponseCrmd), pcmk.FlagServerFree)
 			ref2 := ctrlRef("node-info", "crmadmin", 2)
 			_, info := c.request(xmlCtrlRequest("create_request_adv", "crmd", "node-info", ref2, "crmd", "2345_crmadmin", "", ""), 0)
-			infoReply := c.event(xmlCtrlReply("create_reply_adv", "crmd", "node-info", ref2, "2345_crmadmin", "crmd", `<node id="1" uname="node1" crmd="member" have-quorum="true" remote_node="false"/>`), FlagServerFree)
+			infoReply := c.event(xmlCtrlReply("create_reply_adv", "crmd", "node-info", ref2, "2345_crmadmin", "crmd", `<node id="1" uname="node1" crmd="member" have-quorum="true" remote_node="false"/>`), pcmk.FlagServerFree)
 			c.disconnect()
 			return []want{
 				{seq: hello, op: "hello", role: RoleRequest, expects: false},
@@ -127,10 +128,10 @@ var scenarios = []scenario{
 		name: "a-attrd",
 		build: func(g *gen) []want {
 			c := g.connect("attrd", 3000, "attrd_updater", 500, "pacemaker-attrd", DialectA)
-			id, upd := c.request(xmlAttrdUpdate, FlagClientResponse)
-			ack := c.response(id, xmlAttrdAck, FlagClientResponse)
-			id, q := c.request(xmlAttrdQuery, FlagClientResponse)
-			qr := c.response(id, xmlAttrdReply, FlagClientResponse)
+			id, upd := c.request(xmlAttrdUpdate, pcmk.FlagClientResponse)
+			ack := c.response(id, xmlAttrdAck, pcmk.FlagClientResponse)
+			id, q := c.request(xmlAttrdQuery, pcmk.FlagClientResponse)
+			qr := c.response(id, xmlAttrdReply, pcmk.FlagClientResponse)
 			c.disconnect()
 			return []want{
 				{seq: upd, op: "update", role: RoleRequest, expects: true},
@@ -145,9 +146,9 @@ var scenarios = []scenario{
 		name: "a-stonith-admin",
 		build: func(g *gen) []want {
 			c := g.connect("stonith-ng", 3456, "stonith_admin", 300, "pacemaker-fenced", DialectA)
-			id, reg := c.request(xmlStRegister, FlagClientResponse)
+			id, reg := c.request(xmlStRegister, pcmk.FlagClientResponse)
 			regReply := c.response(id, xmlStRegisterReply, 0)
-			id, q := c.request(xmlStQuery, FlagClientResponse)
+			id, q := c.request(xmlStQuery, pcmk.FlagClientResponse)
 			g.tick(2 * time.Millisecond)
 			qr := c.response(id, xmlStQueryReply, 0)
 			c.disconnect()
@@ -164,11 +165,11 @@ var scenarios = []scenario{
 		name: "a-execd",
 		build: func(g *gen) []want {
 			c := g.connect("lrmd", 400, "pacemaker-contr", 600, "pacemaker-execd", DialectA)
-			id, exec := c.request(xmlLrmdExec, FlagClientResponse)
+			id, exec := c.request(xmlLrmdExec, pcmk.FlagClientResponse)
 			reply := c.response(id, xmlLrmdReply, 0)
-			newClient := c.event(xmlLrmdNewClint, FlagServerFree)
+			newClient := c.event(xmlLrmdNewClint, pcmk.FlagServerFree)
 			g.tick(25 * time.Millisecond)
-			done := c.event(xmlLrmdNotify, FlagServerFree)
+			done := c.event(xmlLrmdNotify, pcmk.FlagServerFree)
 			c.disconnect()
 			return []want{
 				{seq: exec, op: "lrmd_rsc_exec", role: RoleRequest, expects: true},
@@ -186,13 +187,13 @@ var scenarios = []scenario{
 			mod := fmt.Sprintf(`<cib_command __name__="cib_command" t="cib" cib_async_id="%s" cib_op="cib_modify" cib_callid="5" cib_callopt="1048576" cib_section="status" cib_clientname="crmd"><cib_calldata><node_state id="1" uname="node1" crm-debug-origin="do_update_resource"/></cib_calldata></cib_command>`, uuidCtrl)
 			_, modReq := cib.request(mod, 0)
 			notify := cib.event(xmlCibDiffNotify, 0)
-			modReply := cib.event(xmlCibReply("cib_modify", 5, uuidCtrl, ""), FlagServerFree)
+			modReply := cib.event(xmlCibReply("cib_modify", 5, uuidCtrl, ""), pcmk.FlagServerFree)
 
 			pe := g.connect("pengine", 400, "pacemaker-contr", 700, "pacemaker-schedul", DialectA)
 			ref := "pe_calc-dc-1740830403-64"
 			_, calc := pe.request(xmlCtrlRequest("create_request_adv", "crmd", "pe_calc", ref, "pengine", "dc", "", smallCIB), 0)
 			g.tick(40 * time.Millisecond)
-			graph := pe.event(xmlCtrlReply("create_reply_adv", "crmd", "pe_calc", ref, "dc", "pengine", xmlPeCalcReplyBody), FlagServerFree)
+			graph := pe.event(xmlCtrlReply("create_reply_adv", "crmd", "pe_calc", ref, "dc", "pengine", xmlPeCalcReplyBody), pcmk.FlagServerFree)
 			return []want{
 				{seq: modReq, op: "cib_modify", role: RoleRequest, expects: true},
 				{seq: notify, op: "cib_diff_notify", role: RoleNotification},
@@ -207,13 +208,13 @@ var scenarios = []scenario{
 		name: "a-compressed-request",
 		build: func(g *gen) []want {
 			c := g.connect("cib_rw", 1235, "cibadmin", 567, "pacemaker-based", DialectA)
-			id, reg := c.request(xmlCibRegister("cibadmin"), FlagClientResponse)
-			regReply := c.response(id, xmlCibRegisterReply(uuidCibadmin), FlagClientResponse)
+			id, reg := c.request(xmlCibRegister("cibadmin"), pcmk.FlagClientResponse)
+			regReply := c.response(id, xmlCibRegisterReply(uuidCibadmin), pcmk.FlagClientResponse)
 			fx := loadFixture(g.t, fixtureRequest)
 			g.reqIDs[1235]++
 			create := c.compressed(capfile.ChannelRequest, g.reqIDs[1235], fx.blob, uint32(len(fx.text)+1), 0)
 			g.tick(20 * time.Millisecond)
-			reply := c.event(xmlCibReply("cib_create", 2, uuidCibadmin, ""), FlagServerFree)
+			reply := c.event(xmlCibReply("cib_create", 2, uuidCibadmin, ""), pcmk.FlagServerFree)
 			c.disconnect()
 			return []want{
 				{seq: reg, op: "register", role: RoleRequest, expects: true},
@@ -251,14 +252,14 @@ var scenarios = []scenario{
 		build: func(g *gen) []want {
 			pm := g.connect("pacemakerd", 2222, "crm_mon", 100, "pacemakerd", DialectB)
 			ref := ctrlRef("ping", "crm_mon", 0)
-			id, ping := pm.request(xmlCtrlRequest("message", "pacemakerd", "ping", ref, "pacemakerd", "2222_crm_mon", "", ""), FlagClientResponse)
-			ack := pm.response(id, xmlAck("handle_ping_request", 112), FlagClientResponse)
-			pong := pm.event(xmlCtrlReply("message", "pacemakerd", "ping", ref, "2222_crm_mon", "pacemakerd", xmlPingResponsePcmkd), FlagServerFree)
+			id, ping := pm.request(xmlCtrlRequest("message", "pacemakerd", "ping", ref, "pacemakerd", "2222_crm_mon", "", ""), pcmk.FlagClientResponse)
+			ack := pm.response(id, xmlAck("handle_ping_request", 112), pcmk.FlagClientResponse)
+			pong := pm.event(xmlCtrlReply("message", "pacemakerd", "ping", ref, "2222_crm_mon", "pacemakerd", xmlPingResponsePcmkd), pcmk.FlagServerFree)
 			pm.disconnect()
 			cib := g.connect("cib_ro", 2222, "crm_mon", 567, "pacemaker-based", DialectB)
-			id, reg := cib.request(xmlCibRegister("crm_mon"), FlagClientResponse)
-			regReply := cib.response(id, xmlCibRegisterReply(uuidCrmMon), FlagClientResponse)
-			id, query := cib.request(xmlCibQuery(uuidCrmMon, 2, 4352), FlagClientResponse)
+			id, reg := cib.request(xmlCibRegister("crm_mon"), pcmk.FlagClientResponse)
+			regReply := cib.response(id, xmlCibRegisterReply(uuidCrmMon), pcmk.FlagClientResponse)
+			id, query := cib.request(xmlCibQuery(uuidCrmMon, 2, 4352), pcmk.FlagClientResponse)
 			big := cib.response(id, sized(2, 300000), 0)
 			cib.disconnect()
 			return []want{
@@ -279,7 +280,7 @@ var scenarios = []scenario{
 			c := g.connect("cib_rw", 1300, "cibadmin", 567, "pacemaker-based", DialectB)
 			var w []want
 			for i, n := range []int{131030, 131031, 131032, 2 * 131031} {
-				id, q := c.request(xmlCibQuery(uuidCibadmin, i+2, 4352), FlagClientResponse)
+				id, q := c.request(xmlCibQuery(uuidCibadmin, i+2, 4352), pcmk.FlagClientResponse)
 				r := c.response(id, sized(i+2, n), 0)
 				parts := len(splitParts(sized(i+2, n)))
 				w = append(w, want{seq: q, op: "cib_query", role: RoleRequest, expects: true},
@@ -310,9 +311,9 @@ var scenarios = []scenario{
 					if k >= len(parts) {
 						continue
 					}
-					f := FlagClientResponse | FlagMultipart
+					f := pcmk.FlagClientResponse | pcmk.FlagMultipart
 					if k == len(parts)-1 {
-						f |= FlagMultipartEnd
+						f |= pcmk.FlagMultipartEnd
 					}
 					last[i] = c.raw(capfile.ChannelRequest, envelopeB(id, parts[k], f, uint16(k))).Seq
 				}
@@ -347,16 +348,16 @@ var scenarios = []scenario{
 			var la, lb uint64
 			for k := 0; k < max(len(pa), len(pb)); k++ {
 				if k < len(pb) {
-					f := FlagServerEvent | FlagServerFree | FlagMultipart
+					f := pcmk.FlagServerEvent | pcmk.FlagServerFree | pcmk.FlagMultipart
 					if k == len(pb)-1 {
-						f |= FlagMultipartEnd
+						f |= pcmk.FlagMultipartEnd
 					}
 					lb = b.raw(capfile.ChannelEvent, envelopeB(idb, pb[k], f, uint16(k))).Seq
 				}
 				if k < len(pa) {
-					f := FlagServerEvent | FlagServerFree | FlagMultipart
+					f := pcmk.FlagServerEvent | pcmk.FlagServerFree | pcmk.FlagMultipart
 					if k == len(pa)-1 {
-						f |= FlagMultipartEnd
+						f |= pcmk.FlagMultipartEnd
 					}
 					la = a.raw(capfile.ChannelEvent, envelopeB(ida, pa[k], f, uint16(k))).Seq
 				}
@@ -379,7 +380,7 @@ var scenarios = []scenario{
 			_, del := c.request(xmlCtrlRequest("create_request_adv", "crmd", "lrm_delete", ctrlRef("lrm_delete", "crm_resource", 1), "lrmd", "2468_crm_resource", "node1", body), 0)
 			g.tick(3 * time.Millisecond)
 			result := strings.Replace(xmlCtrlRequest("create_request_adv", "crmd", "lrm_invoke", ctrlRef("lrm_invoke", "controld", 9), "2468_crm_resource", "lrmd", "", `<node_state id="1" uname="node1"/>`), `origin="create_request_adv"`, `origin="send_direct_ack"`, 1)
-			res := c.event(result, FlagServerFree)
+			res := c.event(result, pcmk.FlagServerFree)
 			c.disconnect()
 			return []want{
 				{seq: hello, op: "hello", role: RoleRequest},
@@ -393,10 +394,10 @@ var scenarios = []scenario{
 		name: "a-mid-conversation",
 		build: func(g *gen) []want {
 			c := g.connect("cib_rw", 1236, "cibadmin", 567, "pacemaker-based", DialectA)
-			resp := c.response(1, xmlCibRegisterReply(uuidCibadmin), FlagClientResponse)
-			ev := c.event(xmlCibReply("cib_query", 2, uuidCibadmin, ""), FlagServerFree)
+			resp := c.response(1, xmlCibRegisterReply(uuidCibadmin), pcmk.FlagClientResponse)
+			ev := c.event(xmlCibReply("cib_query", 2, uuidCibadmin, ""), pcmk.FlagServerFree)
 			ctl := g.connect("crmd", 1237, "crmadmin", 400, "pacemaker-controld", DialectA)
-			pong := ctl.event(xmlCtrlReply("create_reply_adv", "crmd", "ping", ctrlRef("ping", "crmadmin", 1), "1237_crmadmin", "crmd", xmlPingResponseCrmd), FlagServerFree)
+			pong := ctl.event(xmlCtrlReply("create_reply_adv", "crmd", "ping", ctrlRef("ping", "crmadmin", 1), "1237_crmadmin", "crmd", xmlPingResponseCrmd), pcmk.FlagServerFree)
 			return []want{
 				{seq: resp, op: "register", role: RoleReply},
 				{seq: ev, op: "cib_query", role: RoleReply},
@@ -411,10 +412,10 @@ var scenarios = []scenario{
 			tx := g.connect("attrd", 3001, "attrd_updater", 500, "pacemaker-attrd", DialectA)
 			rx := *tx
 			rx.rx = true
-			id, q := tx.request(xmlAttrdQuery, FlagClientResponse)
-			qRX := rx.send(capfile.ChannelRequest, id, xmlAttrdQuery, FlagClientResponse)
-			r := tx.response(id, xmlAttrdReply, FlagClientResponse)
-			rRX := rx.send(capfile.ChannelResponse, id, xmlAttrdReply, FlagClientResponse|FlagServerFree)
+			id, q := tx.request(xmlAttrdQuery, pcmk.FlagClientResponse)
+			qRX := rx.send(capfile.ChannelRequest, id, xmlAttrdQuery, pcmk.FlagClientResponse)
+			r := tx.response(id, xmlAttrdReply, pcmk.FlagClientResponse)
+			rRX := rx.send(capfile.ChannelResponse, id, xmlAttrdReply, pcmk.FlagClientResponse|pcmk.FlagServerFree)
 			return []want{
 				{seq: q, op: "query", role: RoleRequest, expects: true},
 				{seq: qRX, op: "query", role: RoleRequest, expects: true},

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // genEpoch is the time of the first generated record.
@@ -118,9 +119,9 @@ func (c *gconn) send(ch capfile.Channel, id int32, text string, flags Flags) uin
 	for k, p := range parts {
 		f := flags
 		if len(parts) > 1 {
-			f |= FlagMultipart
+			f |= pcmk.FlagMultipart
 			if k == len(parts)-1 {
-				f |= FlagMultipartEnd
+				f |= pcmk.FlagMultipartEnd
 			}
 		}
 		seq = c.raw(ch, envelopeB(id, p, f, uint16(k))).Seq
@@ -137,28 +138,28 @@ func (c *gconn) request(text string, flags Flags) (int32, uint64) {
 
 // response answers request id on the response channel.
 func (c *gconn) response(id int32, text string, flags Flags) uint64 {
-	return c.send(capfile.ChannelResponse, id, text, flags|FlagServerFree)
+	return c.send(capfile.ChannelResponse, id, text, flags|pcmk.FlagServerFree)
 }
 
 // event sends an event with the next id of the server process.
 func (c *gconn) event(text string, flags Flags) uint64 {
 	c.g.evIDs[c.srv]++
-	return c.send(capfile.ChannelEvent, c.g.evIDs[c.srv], text, flags|FlagServerEvent)
+	return c.send(capfile.ChannelEvent, c.g.evIDs[c.srv], text, flags|pcmk.FlagServerEvent)
 }
 
 // compressed sends a dialect A bzip2 body (docs/protocol.md 6.6).
 func (c *gconn) compressed(ch capfile.Channel, id int32, blob []byte, sizeUncompressed uint32, flags Flags) uint64 {
-	return c.raw(ch, envelopeA(id, blob, sizeUncompressed, flags|FlagCompressed)).Seq
+	return c.raw(ch, envelopeA(id, blob, sizeUncompressed, flags|pcmk.FlagCompressed)).Seq
 }
 
 // envelopeA frames payload in a dialect A envelope: payload is text+NUL,
-// or a bzip2 stream when flags has FlagCompressed.
+// or a bzip2 stream when flags has pcmk.FlagCompressed.
 func envelopeA(id int32, payload []byte, sizeUncompressed uint32, flags Flags) []byte {
 	b := make([]byte, envelopeLen, envelopeLen+len(payload))
 	binary.LittleEndian.PutUint32(b[0:], uint32(id))
 	binary.LittleEndian.PutUint32(b[8:], uint32(envelopeLen+len(payload)))
 	binary.LittleEndian.PutUint32(b[24:], sizeUncompressed)
-	if flags&FlagCompressed != 0 {
+	if flags&pcmk.FlagCompressed != 0 {
 		binary.LittleEndian.PutUint32(b[28:], uint32(len(payload)))
 	}
 	binary.LittleEndian.PutUint32(b[32:], uint32(flags))
@@ -389,7 +390,7 @@ func loadFixture(t testing.TB, name string) fixture {
 			}
 			text, err := io.ReadAll(bzip2.NewReader(bytes.NewReader(blob)))
 			if err != nil {
-				fixturesErr = fmt.Errorf("%s: %v", n, err)
+				fixturesErr = fmt.Errorf("%s: %w", n, err)
 				return
 			}
 			fixtures[n] = fixture{blob: blob, text: string(bytes.TrimSuffix(text, []byte{0}))}

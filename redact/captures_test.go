@@ -46,7 +46,7 @@ func summarise(t *testing.T, recs []*capfile.Record) ([]summary, int) {
 	t.Helper()
 	var out []summary
 	errs := 0
-	r := decode.NewReader(&sliceSource{recs: recs}, decode.DefaultOptions)
+	r := decode.NewReader(&sliceSource{recs: recs}, decode.Options{})
 	for {
 		m, err := r.Next()
 		if err == io.EOF {

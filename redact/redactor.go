@@ -4,7 +4,7 @@ import (
 	"bytes"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
-	"github.com/pcmk-trace/pcmk-trace/decode"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // Options configure a [Redactor].
@@ -181,7 +181,7 @@ func (r *Redactor) message(rec *capfile.Record) bool {
 	case e.multipart():
 		return r.part(rec, e, key, truncated)
 	}
-	if g := r.pending[key]; g != nil && e.dialect == decode.DialectB {
+	if g := r.pending[key]; g != nil && e.dialect == pcmk.DialectB {
 		r.alone(g) // its last part will never come
 	}
 	if r.text(body(data, e), stonith) > 0 {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
-	"github.com/pcmk-trace/pcmk-trace/replay/qbipc"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // bigCIB is a CIB reply of about n bytes with secrets in it.
@@ -25,9 +25,9 @@ func bigCIB(n int) string {
 	return b.String()
 }
 
-func records(t *testing.T, enc *qbipc.Encoder, conn string, xml string) []*capfile.Record {
+func records(t *testing.T, enc *pcmk.Encoder, conn string, xml string) []*capfile.Record {
 	t.Helper()
-	msgs, err := enc.Encode(5, xml, qbipc.FlagClientResponse)
+	msgs, err := enc.Encode(5, xml, pcmk.FlagClientResponse)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func (s *sliceSource) Next() (*capfile.Record, error) {
 
 func decodeRecords(t *testing.T, recs []*capfile.Record) []*decode.Message {
 	t.Helper()
-	r := decode.NewReader(&sliceSource{recs: recs}, decode.DefaultOptions)
+	r := decode.NewReader(&sliceSource{recs: recs}, decode.Options{})
 	var out []*decode.Message
 	for {
 		m, err := r.Next()
@@ -98,9 +98,9 @@ func checkGone(t *testing.T, xml []byte, secrets ...string) {
 
 func TestCompressedRoundTrip(t *testing.T) {
 	xml := bigCIB(200_000)
-	enc := &qbipc.Encoder{Dialect: qbipc.DialectA, MaxSize: 65536, Compress: deflate}
+	enc := &pcmk.Encoder{Dialect: pcmk.DialectA, MaxSize: 65536, Compress: deflate}
 	recs := records(t, enc, "qb-1-2-3-abcdef", xml)
-	if len(recs) != 1 || decode.Flags(recs[0].Data[32])&decode.FlagCompressed == 0 {
+	if len(recs) != 1 || pcmk.Flags(recs[0].Data[32])&pcmk.FlagCompressed == 0 {
 		t.Fatalf("test message not compressed")
 	}
 	orig := bytes.Clone(recs[0].Data)
@@ -134,9 +134,9 @@ func TestCompressedRoundTrip(t *testing.T) {
 func TestMultipartRoundTrip(t *testing.T) {
 	// A secret straddles the first part boundary.
 	head := `<cib-reply t="cib" cib_op="cib_query"><nvpair name="note" value="`
-	pad := strings.Repeat("n", qbipc.MaxPartText-len(head)-len(`"/><nvpair name="passwd" value="SPL`))
+	pad := strings.Repeat("n", pcmk.MaxPartText-len(head)-len(`"/><nvpair name="passwd" value="SPL`))
 	xml := head + pad + `"/><nvpair name="passwd" value="SPLITSECRET"/>` + bigCIB(300_000)[len(`<cib-reply t="cib" cib_op="cib_query" cib_callid="7" cib_rc="0">`):]
-	enc := &qbipc.Encoder{Dialect: qbipc.DialectB}
+	enc := &pcmk.Encoder{Dialect: pcmk.DialectB}
 	parts := records(t, enc, "qb-1-2-3-abcdef", xml)
 	if len(parts) < 3 {
 		t.Fatalf("%d parts", len(parts))
@@ -185,7 +185,7 @@ func TestMultipartRoundTrip(t *testing.T) {
 
 func TestIncompleteMultipart(t *testing.T) {
 	xml := bigCIB(200_000)
-	parts := records(t, &qbipc.Encoder{Dialect: qbipc.DialectB}, "qb-1-2-3-abcdef", xml)
+	parts := records(t, &pcmk.Encoder{Dialect: pcmk.DialectB}, "qb-1-2-3-abcdef", xml)
 	r, err := New(Options{Key: testKey})
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +204,7 @@ func TestIncompleteMultipart(t *testing.T) {
 }
 
 func TestTruncatedCompressedZeroed(t *testing.T) {
-	enc := &qbipc.Encoder{Dialect: qbipc.DialectA, MaxSize: 65536, Compress: deflate}
+	enc := &pcmk.Encoder{Dialect: pcmk.DialectA, MaxSize: 65536, Compress: deflate}
 	rec := records(t, enc, "qb-1-2-3-abcdef", bigCIB(200_000))[0]
 	rec.Data = rec.Data[:1000]
 	rec.Flags |= capfile.FlagTruncated

@@ -35,8 +35,11 @@ func compareAttempt(a *attempt, mask *Mask) (Outcome, []Diff, error) {
 	var diffs []Diff
 	unchecked := false
 	judge := func(name string, rec, live *decode.Message) error {
-		if live.Err != nil || live.Truncated {
-			return fmt.Errorf("%s: live reply could not be decoded: %v", name, live.Err)
+		if live.Err != nil {
+			return fmt.Errorf("%s: live reply could not be decoded: %w", name, live.Err)
+		}
+		if live.Truncated {
+			return fmt.Errorf("%s: live reply truncated", name)
 		}
 		if rec.Err != nil || rec.Truncated {
 			unchecked = true

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 	"github.com/pcmk-trace/pcmk-trace/replay/qbipc"
 )
 
@@ -66,7 +67,7 @@ func ReadCapture(r io.Reader) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := decode.DefaultOptions
+	var opts decode.Options
 	opts.Lifecycle = true
 	dr := decode.NewReader(cr, opts)
 	c := NewCapture()
@@ -144,6 +145,18 @@ func (c *Capture) Add(m *decode.Message) {
 // talking to cib_shm, attrd to cib_rw, ...) rather than a tool or another program.
 func (cv *Conversation) Daemon() bool {
 	return cv.Comm == "pacemakerd" || strings.HasPrefix(cv.Comm, "pacemaker-")
+}
+
+// Proxied reports whether the conversation relays a Pacemaker Remote node's client: the
+// controller sends such requests with the proxied flag, and the daemon answers them with
+// events flagged proxied_relay_response, which the replay takes as their responses.
+func (cv *Conversation) Proxied() bool {
+	for _, ex := range cv.Exchanges {
+		if ex.Request.Flags&pcmk.FlagProxied != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Replies returns the exchange's recorded replies: the response first, then the events.

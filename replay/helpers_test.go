@@ -14,6 +14,7 @@ import (
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 	"github.com/pcmk-trace/pcmk-trace/replay/qbipc"
 )
 
@@ -55,7 +56,7 @@ func recording(t testing.TB, msgs []wire) *Capture {
 			ClientPID: uint32(cli), ServerPID: uint32(srv), Data: data[0], Packet: i + 1,
 		})
 	}
-	dr := decode.NewReader(&sliceSource{recs: recs}, decode.DefaultOptions)
+	dr := decode.NewReader(&sliceSource{recs: recs}, decode.Options{})
 	c := NewCapture()
 	for {
 		m, err := dr.Next()
@@ -184,12 +185,12 @@ func (c *fakeConn) handle(xml []byte, flags qbipc.Flags) []fakeReply {
 	syncCall := flags&qbipc.FlagClientResponse != 0
 	switch c.service {
 	case "cib_ro", "cib_rw":
-		op := rootAttr(xml, "cib_op")
+		op := pcmk.RootAttr(xml, "cib_op")
 		if op == "register" {
 			return []fakeReply{{false, fmt.Sprintf(`<cib_common_callback_worker cib_op="register" cib_clientid="%s"/>`, c.clientID)}}
 		}
 		rc := "0"
-		if rootAttr(xml, "cib_async_id") != c.clientID {
+		if pcmk.RootAttr(xml, "cib_async_id") != c.clientID {
 			rc = "-107" // not the id this connection was given
 		}
 		data := ""
@@ -202,10 +203,10 @@ func (c *fakeConn) handle(xml []byte, flags qbipc.Flags) []fakeReply {
 			}
 		}
 		reply := fmt.Sprintf(`<cib-reply t="cib" cib_op="%s" cib_callid="%s" cib_clientid="%s" cib_rc="%s">%s</cib-reply>`,
-			op, rootAttr(xml, "cib_callid"), c.clientID, rc, data)
+			op, pcmk.RootAttr(xml, "cib_callid"), c.clientID, rc, data)
 		return []fakeReply{{!syncCall, reply}}
 	case "attrd":
-		name := rootAttr(xml, "attr_name")
+		name := pcmk.RootAttr(xml, "attr_name")
 		return []fakeReply{{false, fmt.Sprintf(`<build_query_reply t="attrd" subt="query" attr_name="%s"><node attr_host="node1" attr_value="%s"/></build_query_reply>`,
 			name, f.attrs[name])}}
 	}

@@ -42,7 +42,6 @@ func dialLive(ctx context.Context, conv *Conversation, key string, opts *Options
 	qo := qbipc.Options{
 		MaxMsgSize: conv.MaxMsgSize,
 		Dialect:    opts.Dialect,
-		Compress:   compressBzip2,
 	}
 	if qo.Dialect == 0 {
 		qo.Dialect = conv.Dialect
@@ -61,7 +60,7 @@ func dialLive(ctx context.Context, conv *Conversation, key string, opts *Options
 	}
 	lc := &liveConn{
 		conv: conv, key: key, client: c, tap: t,
-		enc:     qbipc.Encoder{Dialect: qo.Dialect, MaxSize: c.MaxMsgSize(), Compress: compressBzip2},
+		enc:     qbipc.Encoder{Dialect: qo.Dialect, MaxSize: c.MaxMsgSize()},
 		pending: make(map[*attempt]bool),
 		onLost:  onLost,
 	}
@@ -83,7 +82,7 @@ func (lc *liveConn) receive(ch capfile.Channel, recv func(context.Context) ([]by
 		}
 		now := time.Now()
 		lc.pushMu.Lock()
-		if ch == capfile.ChannelResponse {
+		if ch == capfile.ChannelResponse || lc.relayedResponse(ch, msg) {
 			lc.tap.push(lc.key, lc.conv.Service, ch, msg, now)
 			if h, _, err := qbipc.ParseHeader(lc.enc.Dialect, msg); err != nil ||
 				h.Flags&qbipc.FlagMultipart == 0 || h.Flags&qbipc.FlagMultipartEnd != 0 {
@@ -99,6 +98,17 @@ func (lc *liveConn) receive(ch capfile.Channel, recv func(context.Context) ([]by
 		}
 		lc.pushMu.Unlock()
 	}
+}
+
+// relayedResponse reports an event that is the response of a request sent with the
+// proxied flag: a daemon sends every reply to a proxied client as an event flagged
+// proxied_relay_response (docs/remote.md), and nothing on the response channel.
+func (lc *liveConn) relayedResponse(ch capfile.Channel, msg []byte) bool {
+	if ch != capfile.ChannelEvent {
+		return false
+	}
+	h, _, err := qbipc.ParseHeader(lc.enc.Dialect, msg)
+	return err == nil && h.Flags&qbipc.FlagProxiedRelayResponse != 0
 }
 
 // An event that came while a response was due waits for it: a libqb server writes a

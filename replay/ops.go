@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/pcmk-trace/pcmk-trace/decode"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // Class says whether sending a request again can change the cluster.
@@ -135,25 +136,7 @@ func Ops() []OpInfo { return append([]OpInfo(nil), opTable...) }
 
 // Daemon returns the daemon behind a libqb service ("based" for cib_ro, cib_rw and
 // cib_shm, "controld" for crmd, ...), or "" for a service that is not Pacemaker's.
-func Daemon(service string) string {
-	switch service {
-	case "cib_ro", "cib_rw", "cib_shm":
-		return "based"
-	case "crmd":
-		return "controld"
-	case "pacemakerd":
-		return "pacemakerd"
-	case "pengine":
-		return "schedulerd"
-	case "attrd":
-		return "attrd"
-	case "lrmd":
-		return "execd"
-	case "stonith-ng":
-		return "fenced"
-	}
-	return ""
-}
+func Daemon(service string) string { return pcmk.ServiceFamily(service).Daemon() }
 
 var opIndex = func() map[[2]string]OpInfo {
 	m := make(map[[2]string]OpInfo, len(opTable))
@@ -178,7 +161,7 @@ func Classify(m *decode.Message) Class {
 		return ClassWrite
 	}
 	if o.Daemon == "fenced" && o.Op == "st_fence_history" {
-		v, _ := strconv.ParseUint(rootAttr(m.XML, "st_callopt"), 0, 64)
+		v, _ := strconv.ParseUint(pcmk.RootAttr(m.XML, "st_callopt"), 0, 64)
 		if v&stOptCleanup != 0 {
 			return ClassWrite
 		}

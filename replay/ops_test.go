@@ -74,23 +74,3 @@ func TestOpsDocumented(t *testing.T) {
 		t.Errorf("OPS.md lists %s %s, the table does not", k[0], k[1])
 	}
 }
-
-func TestRootAttr(t *testing.T) {
-	tests := []struct {
-		desc, xml, name, want string
-	}{
-		{"double quotes", `<a x="1" y="2"/>`, "y", "2"},
-		{"single quotes", `<a x='1'/>`, "x", "1"},
-		{"escaped", `<a x="&lt;&amp;&quot;"/>`, "x", `<&"`},
-		{"missing", `<a x="1"><b y="2"/></a>`, "y", ""},
-		{"declaration first", `<?xml version="1.0"?><a x="1"/>`, "x", "1"},
-		{"not the value of another attribute", `<a x="y=&quot;3&quot;" y="4"/>`, "y", "4"},
-		{"garbage", `<a x=1`, "x", ""},
-		{"empty", ``, "x", ""},
-	}
-	for _, tt := range tests {
-		if got := rootAttr([]byte(tt.xml), tt.name); got != tt.want {
-			t.Errorf("%s: %q, want %q", tt.desc, got, tt.want)
-		}
-	}
-}

@@ -80,6 +80,7 @@ func (o *Options) withDefaults() Options {
 type Skipped struct {
 	NotPacemaker int // corosync and other services
 	Daemons      int // clients that are Pacemaker daemons, without AllClients
+	Proxied      int // of Daemons, the controller's relays for Pacemaker Remote nodes' clients
 	Filtered     int // left out by a filter
 }
 
@@ -105,6 +106,9 @@ func Plan(c *Capture, opts Options) ([]Step, Skipped) {
 			continue
 		case cv.Daemon() && !opts.AllClients:
 			sk.Daemons++
+			if cv.Proxied() {
+				sk.Proxied++
+			}
 			continue
 		case !opts.matchConv(cv):
 			sk.Filtered++

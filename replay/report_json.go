@@ -19,6 +19,7 @@ type jsonReport struct {
 type jsonSkipped struct {
 	NotPacemaker int `json:"not_pacemaker"`
 	Daemons      int `json:"daemons"`
+	Proxied      int `json:"proxied"`
 	Filtered     int `json:"filtered"`
 }
 
@@ -72,7 +73,7 @@ type jsonDiff struct {
 }
 
 func toJSONCounts(c Counts) jsonCounts {
-	return jsonCounts{c.Requests, c.Sent, c.Answered, c.Matched, c.Diverged, c.Failed, c.Refused, c.Unchecked}
+	return jsonCounts(c)
 }
 
 // WriteJSON writes the report as one JSON object (JSON.md lists the keys), every
@@ -80,7 +81,7 @@ func toJSONCounts(c Counts) jsonCounts {
 func (r *Report) WriteJSON(w io.Writer) error {
 	j := jsonReport{
 		Conversations: r.Conversations, Loops: r.Loops, ElapsedNS: int64(r.Elapsed),
-		Skipped: jsonSkipped{r.Skipped.NotPacemaker, r.Skipped.Daemons, r.Skipped.Filtered},
+		Skipped: jsonSkipped{r.Skipped.NotPacemaker, r.Skipped.Daemons, r.Skipped.Proxied, r.Skipped.Filtered},
 		Totals:  toJSONCounts(r.Totals),
 		Ops:     []jsonOp{},
 		Results: []jsonResult{},

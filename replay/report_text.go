@@ -34,7 +34,7 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 		plural(r.Conversations, "connection"), fmtLatency(r.Elapsed), loops)
 	var left []string
 	if n := r.Skipped.Daemons; n > 0 {
-		left = append(left, fmt.Sprintf("%s of daemons (--all-clients)", plural(n, "connection")))
+		left = append(left, fmt.Sprintf("%s of daemons (--all-clients)%s", plural(n, "connection"), proxiedNote(r.Skipped.Proxied)))
 	}
 	if n := r.Skipped.NotPacemaker; n > 0 {
 		left = append(left, fmt.Sprintf("%d of other services", n))
@@ -157,4 +157,12 @@ func resultKey(res *Result) string {
 		fmt.Fprintf(&b, "\x00%s\x00%s\x00%s\x00%s\x00%s", d.Reply, d.Kind, d.Path, d.Recorded, d.Live)
 	}
 	return b.String()
+}
+
+// proxiedNote says how many left-out daemon connections relay remote nodes' clients.
+func proxiedNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d of them the controller relaying remote nodes' clients", n)
 }

@@ -41,7 +41,7 @@ func (t *tap) Next() (*capfile.Record, error) {
 
 func (t *tap) run() {
 	defer close(t.done)
-	opts := decode.DefaultOptions
+	var opts decode.Options
 	dr := decode.NewReader(t, opts)
 	for {
 		m, err := dr.Next()

@@ -19,9 +19,10 @@ local hooks = {
 	[0] = "none", [1] = "rb_commit", [2] = "sock_send", [3] = "rb_peek",
 	[4] = "rb_read", [5] = "sock_recv", [6] = "connect", [7] = "disconnect",
 }
+-- Loss causes, named as capfile and decode name them.
 local causes = {
-	[0] = "unknown", [1] = "ring buffer full", [2] = "copy failed",
-	[3] = "too large", [4] = "reassembly",
+	[0] = "unknown", [1] = "ring_full", [2] = "copy_failed",
+	[3] = "too_large", [4] = "reassembly",
 }
 local dialects = { [0] = "none", [1] = "A (2.1.x, 3.0.0)", [2] = "B (3.0.1+)" }
 

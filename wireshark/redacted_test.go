@@ -56,7 +56,7 @@ func redactFile(t *testing.T, in, out string) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := capfile.DefaultWriterOptions
+	var opts capfile.WriterOptions
 	opts.Section = cr.Section()
 	opts.Section.Redacted = rules.Describe()
 	w, err := capfile.Create(out, opts)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
-	"github.com/pcmk-trace/pcmk-trace/internal/prefetch"
 )
 
 const decodeExample = `  # the conversation, one line per message
@@ -64,7 +63,7 @@ func parseDecode(args []string, stdout, stderr io.Writer) (*decodeOptions, error
 	default:
 		return nil, exitCode{2, fmt.Errorf("decode: unknown format %q (text, json or xml)", o.format)}
 	}
-	opts := decode.DefaultOptions
+	var opts decode.Options
 	if opts.Dialect, err = decode.ParseDialect(o.dialect); err != nil {
 		return nil, exitCode{2, fmt.Errorf("decode: %w", err)}
 	}
@@ -107,44 +106,19 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	name, opts := o.file, o.opts
 
-	c, err := openCapture(name)
+	in, err := openInput(name, &o.filter, opts)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	src, size := c.src, c.size
-	if red := src.r.Section().Redacted; red != "" {
+	defer in.Close()
+	if in.redacted != "" {
 		// Say so before any message: placeholders such as *k3q9* are not the values sent.
 		if o.format == "text" {
-			fmt.Fprintf(stdout, "# redacted capture (%s): values such as *a1b2* stand for secrets\n", red)
+			fmt.Fprintf(stdout, "# redacted capture (%s): values such as *a1b2* stand for secrets\n", in.redacted)
 		} else {
-			fmt.Fprintf(stderr, "pcmk-trace: %s: redacted capture (%s): values such as *a1b2* stand for secrets\n", name, red)
+			fmt.Fprintf(stderr, "pcmk-trace: %s: redacted capture (%s): values such as *a1b2* stand for secrets\n", name, in.redacted)
 		}
 	}
-	o.filter.applyRelative(src, &opts.Filter)
-	// Reading, decoding and formatting run in goroutines of their own, so a
-	// large capture keeps both cores busy. A file is handed on in batches; a pipe
-	// (perhaps a live recorder) record by record, so no batch waits for records
-	// still to come.
-	batch := 1
-	if size > 0 {
-		batch = 64
-	}
-	recs := prefetch.Start(src.Next, prefetch.Options[*capfile.Record]{
-		Batch: batch, Bytes: prefetchBytes,
-		Size: func(r *capfile.Record) int { return len(r.Data) },
-		GoesOn: func(err error) bool {
-			var fe *capfile.FormatError
-			return errors.As(err, &fe) // one damaged packet: the reader goes on
-		},
-	})
-	defer recs.Close()
-	dr := decode.NewReader(recs, opts)
-	msgs := prefetch.Start(dr.Next, prefetch.Options[*decode.Message]{
-		Batch: batch, Bytes: prefetchBytes,
-		Size: func(m *decode.Message) int { return len(m.XML) },
-	})
-	defer msgs.Close()
 	fm := o.newFormatter(stdout)
 	ops := newOpFilter(o.filter.ops)
 
@@ -153,7 +127,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if isTerminal(stdout) {
 		statusOut = io.Discard
 	}
-	status := newStatus(statusOut, 200*time.Millisecond)
+	status := in.status(statusOut)
 	defer status.clear()
 	var n uint64
 	var readErr error
@@ -165,13 +139,13 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stderr, "pcmk-trace: %s: interrupted after %d messages\n", name, n)
 			return exitCode{1, nil}
 		}
-		if batch == 1 && !msgs.Ready() {
+		if in.live && !in.msgs.Ready() {
 			// A live pipe: show what came so far before waiting for more.
 			if err := fm.Flush(); err != nil {
 				return err
 			}
 		}
-		m, err := msgs.Next()
+		m, err := in.msgs.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -186,36 +160,16 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		if n++; n%1024 == 0 {
-			status.set(false, func() string { return readStatus("decode", n, src.offset.Load(), size) })
+			status.set(false, func() string { return in.statusLine("decode", n) })
 		}
 	}
 	if err := fm.Close(); err != nil {
 		return err
 	}
 	status.clear()
-	st := dr.Stats() // final: the decoding goroutine returned its last error
 	warnUnknownOps(stderr, "decode", name, o.filter.ops, ops.seen)
-	if readErr != nil {
-		if errors.Is(readErr, capfile.ErrTruncated) {
-			fmt.Fprintf(stderr, "pcmk-trace: %s: %v (was the recorder killed?); the messages before it are shown\n", name, readErr)
-		} else {
-			fmt.Fprintf(stderr, "pcmk-trace: %s: %v\n", name, readErr)
-		}
-	}
-	if st.Errors > 0 || st.Lost > 0 || readErr != nil {
-		fmt.Fprintf(stderr, "pcmk-trace: %s: %d messages, %d could not be decoded, %d lost by the recorder\n",
-			name, st.Messages, st.Errors, st.Lost)
-	}
-	if st.Errors > 0 || readErr != nil {
+	if in.reportEnd(stderr, readErr) {
 		return exitCode{1, nil}
 	}
 	return nil
-}
-
-// readStatus is the status line of a command reading a capture: messages read, input read of size (0: unknown).
-func readStatus(cmd string, n uint64, off, size int64) string {
-	if size > 0 {
-		return fmt.Sprintf("%s: %d messages, %s of %s (%d%%)", cmd, n, formatBytes(uint64(off)), formatBytes(uint64(size)), off*100/size)
-	}
-	return fmt.Sprintf("%s: %d messages, %s", cmd, n, formatBytes(uint64(off)))
 }

@@ -35,7 +35,7 @@ func sequentialJSONFiltered(t *testing.T, path string, filter decode.Filter) str
 	}
 	var out bytes.Buffer
 	jf := decode.NewJSONFormatter(&out)
-	opts := decode.DefaultOptions
+	var opts decode.Options
 	opts.Filter = filter
 	dr := decode.NewReader(cr, opts)
 	for {

@@ -19,6 +19,7 @@ var parsers = map[string]func(args []string, stdout, stderr io.Writer) (any, err
 	"decode": func(args []string, stdout, stderr io.Writer) (any, error) { return parseDecode(args, stdout, stderr) },
 	"replay": func(args []string, stdout, stderr io.Writer) (any, error) { return parseReplay(args, stdout, stderr) },
 	"flow":   func(args []string, stdout, stderr io.Writer) (any, error) { return parseFlow(args, stdout, stderr) },
+	"stats":  func(args []string, stdout, stderr io.Writer) (any, error) { return parseStats(args, stdout, stderr) },
 }
 
 // Every list flag of every command takes its values by repetition, as one
@@ -43,6 +44,9 @@ func TestListFlags(t *testing.T) {
 		{"flow", "op", "cib_query", "ping", func(o any) any { return o.(*flowOptions).filter.ops }},
 		{"flow", "pid", "1", "2", func(o any) any { return o.(*flowOptions).opts.Filter.PIDs }},
 		{"flow", "comm", "cibadmin", "crm_mon", func(o any) any { return o.(*flowOptions).opts.Filter.Comms }},
+		{"stats", "service", "cib_rw", "cib_ro", func(o any) any { return o.(*statsOptions).opts.Filter.Services }},
+		{"stats", "table", "ops", "clients", func(o any) any { return o.(*statsOptions).tables }},
+		{"stats", "comm", "cibadmin", "crm_mon", func(o any) any { return o.(*statsOptions).opts.Filter.Comms }},
 		{"replay", "service", "cib_rw", "cib_ro", func(o any) any { return o.(*replayOptions).opts.Services }},
 		{"replay", "op", "cib_query", "ping", func(o any) any { return o.(*replayOptions).opts.Ops }},
 		{"replay", "pid", "1", "2", func(o any) any { return o.(*replayOptions).opts.PIDs }},
@@ -98,6 +102,7 @@ func TestUnknownService(t *testing.T) {
 	for _, args := range [][]string{
 		{"decode", "--service", "cib-rw", missing},
 		{"flow", "--service", "cib-rw", missing},
+		{"stats", "--service", "cib-rw", missing},
 		{"replay", "--service", "cib_rw", "--service", "cib-rw", missing},
 	} {
 		var out, errOut bytes.Buffer
@@ -119,7 +124,7 @@ func TestUnknownService(t *testing.T) {
 func TestHelpToStdout(t *testing.T) {
 	for _, args := range [][]string{
 		{"-h"}, {"--help"}, {"record", "-h"}, {"record", "--help"}, {"decode", "-h"}, {"decode", "--help"},
-		{"replay", "-h"}, {"replay", "--help", "--speed", "2"}, {"flow", "-h"},
+		{"replay", "-h"}, {"replay", "--help", "--speed", "2"}, {"flow", "-h"}, {"stats", "-h"},
 	} {
 		var out, errOut bytes.Buffer
 		if err := run(context.Background(), args, &out, &errOut); err != nil {
@@ -141,7 +146,7 @@ func TestHelpToStdout(t *testing.T) {
 
 // Every list flag's placeholder is in capitals, and every one says it takes a list.
 func TestHelpPlaceholders(t *testing.T) {
-	for _, cmd := range []string{"record", "decode", "replay", "flow"} {
+	for _, cmd := range []string{"record", "decode", "replay", "flow", "stats"} {
 		var out bytes.Buffer
 		if err := run(context.Background(), []string{cmd, "-h"}, &out, io.Discard); err != nil {
 			t.Fatal(err)

@@ -69,7 +69,7 @@ func parseFlow(args []string, stdout, stderr io.Writer) (*flowOptions, error) {
 	if o.max < 0 || o.window < 0 {
 		return nil, exitCode{2, errors.New("flow: --max and --window must not be negative")}
 	}
-	o.opts = decode.DefaultOptions
+	o.opts = decode.Options{}
 	if err := o.filter.apply("flow", &o.opts.Filter); err != nil {
 		return nil, err
 	}
@@ -82,17 +82,13 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	name, opts := o.file, o.opts
-	c, err := openCapture(name)
+	in, err := openInput(name, &o.filter, opts)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	src := c.src
-	o.filter.applyRelative(src, &opts.Filter)
-
-	dr := decode.NewReader(src, opts)
+	defer in.Close()
 	b := analyse.NewFlowBuilder(analyse.FlowOptions{Max: o.max, Around: o.around, Window: o.window})
-	status := newStatus(stderr, 200*time.Millisecond)
+	status := in.status(stderr)
 	defer status.clear()
 	var n uint64
 	ops := newOpFilter(o.filter.ops)
@@ -103,7 +99,7 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stderr, "pcmk-trace: %s: interrupted\n", name)
 			return exitCode{1, nil}
 		}
-		m, err := dr.Next()
+		m, err := in.msgs.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -113,7 +109,7 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			break
 		}
 		if n++; n%1024 == 0 {
-			status.set(false, func() string { return readStatus("flow", n, src.offset.Load(), c.size) })
+			status.set(false, func() string { return in.statusLine("flow", n) })
 		}
 		if !ops.match(m) {
 			continue

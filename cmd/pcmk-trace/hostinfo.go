@@ -6,21 +6,16 @@ import (
 	"runtime"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 )
 
 // writerOptions builds the capture file's section header.
 func (r *recorder) writerOptions(args []string) capfile.WriterOptions {
-	opts := capfile.DefaultWriterOptions
+	var opts capfile.WriterOptions
 	s := &opts.Section
 	s.Recorder = "pcmk-trace " + version
 	s.Hardware = runtime.GOARCH
-	var u unix.Utsname
-	if unix.Uname(&u) == nil {
-		s.Kernel = unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:])
-	}
+	s.Kernel = kernelName()
 	s.Host, _ = os.Hostname()
 	s.CommandLine = commandLine(append([]string{"pcmk-trace", "record"}, hideValues(args)...))
 	if r.o.redact {

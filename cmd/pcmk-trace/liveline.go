@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // writeLine prints one record as one line, like tcpdump.
@@ -44,7 +45,7 @@ func writeLine(w *bufio.Writer, rec *capfile.Record) {
 	if rec.Flags&capfile.FlagTruncated != 0 {
 		fmt.Fprintf(w, " (%d captured)", len(rec.Data))
 	}
-	if root := xmlRoot(rec.Data); root != "" {
+	if root := pcmk.Describe(rec.Data); root != "" {
 		w.WriteString(" " + root)
 	}
 	w.WriteByte('\n')

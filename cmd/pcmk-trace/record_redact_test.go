@@ -94,7 +94,7 @@ func TestRecordRedact(t *testing.T) {
 			}
 			// the secrets' places hold placeholders, in the plain and the big forms
 			shown := map[string]int{}
-			for _, m := range decodeFile(t, redacted) {
+			for _, m := range decodeRedactFile(t, redacted) {
 				for _, attr := range []string{`name="passwd" value="*`, `name="login" value="*`, `name="db_password" value="*`, `name="note" value="*`} {
 					if bytes.Contains(m.XML, []byte(attr)) {
 						shown[attr]++
@@ -133,7 +133,7 @@ func recordRedactWorkload(t *testing.T, c *testcluster.Cluster, args ...string) 
 }
 
 // decodeFile decodes a capture; it fails the test on any error.
-func decodeFile(t *testing.T, file string) []*decode.Message {
+func decodeRedactFile(t *testing.T, file string) []*decode.Message {
 	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
@@ -144,7 +144,7 @@ func decodeFile(t *testing.T, file string) []*decode.Message {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dr := decode.NewReader(cr, decode.DefaultOptions)
+	dr := decode.NewReader(cr, decode.Options{})
 	var msgs []*decode.Message
 	for {
 		m, err := dr.Next()
@@ -165,7 +165,7 @@ func decodeFile(t *testing.T, file string) []*decode.Message {
 // of each service and operation holding any.
 func secretsIn(t *testing.T, file string) map[string]int {
 	found := map[string]int{}
-	for _, m := range decodeFile(t, file) {
+	for _, m := range decodeRedactFile(t, file) {
 		any := false
 		for _, s := range redactSecrets {
 			if bytes.Contains(m.XML, []byte(s)) {
@@ -183,7 +183,7 @@ func secretsIn(t *testing.T, file string) map[string]int {
 // formsIn counts compressed and multipart messages.
 func formsIn(t *testing.T, file string) map[string]int {
 	forms := map[string]int{}
-	for _, m := range decodeFile(t, file) {
+	for _, m := range decodeRedactFile(t, file) {
 		if m.Compressed {
 			forms["compressed"]++
 		}

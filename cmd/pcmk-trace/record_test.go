@@ -111,31 +111,6 @@ func TestWriteLine(t *testing.T) {
 	}
 }
 
-func TestXMLRoot(t *testing.T) {
-	for _, tc := range []struct {
-		desc string
-		data []byte
-		want string
-	}{
-		{"element and operation", pacemakerMessage(1, "<lrmd_command lrmd_op=\"x\"/>"), "<lrmd_command> x"},
-		{"operation by rank", pacemakerMessage(1, "<c task='t' xcib_op=\"no\" cib_op=\"cib_query\">"), "<c> cib_query"},
-		{"operation outside the start tag", pacemakerMessage(1, "<c><d cib_op=\"x\"/></c>"), "<c>"},
-		{"unprintable operation", pacemakerMessage(1, "<c cib_op=\"a b\"/>"), "<c>"},
-		{"name inside another value", pacemakerMessage(1, "<c x=\" cib_op='zz'\" cib_op=\"q\">"), "<c> q"},
-		{"space around =", pacemakerMessage(1, "<c  cib_op = 'q' >"), "<c> q"},
-		{"> inside a value", pacemakerMessage(1, "<c x=\"a>b\" st_op=\"q\"/>"), "<c> q"},
-		{"no attributes", pacemakerMessage(1, "<ping/>"), "<ping>"},
-		{"bzip2", pacemakerMessage(1, "BZh41AY&SY"), "(bzip2)"},
-		{"not XML", pacemakerMessage(1, "hello"), ""},
-		{"header only", pacemakerMessage(1, "")[:40], ""},
-		{"not Pacemaker", append(make([]byte, 40), "<x>"...), ""},
-	} {
-		if got := xmlRoot(tc.data); got != tc.want {
-			t.Errorf("%s: %q, want %q", tc.desc, got, tc.want)
-		}
-	}
-}
-
 func TestCommandLine(t *testing.T) {
 	got := commandLine([]string{"pcmk-trace", "record", "-w", "my file.pcapng", "--comm", "it's"})
 	want := `pcmk-trace record -w 'my file.pcapng' --comm 'it'\''s'`

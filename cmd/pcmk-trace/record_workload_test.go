@@ -222,10 +222,10 @@ func buildWitness(t *testing.T) string {
 		}
 		witnessObj = filepath.Join(dir, "sendcount.o")
 		out, err := exec.Command(clang, "-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_x86",
-			"-I../../bpf/headers", "-I/usr/include/x86_64-linux-gnu",
+			"-I/usr/include/x86_64-linux-gnu",
 			"-c", "testdata/sendcount.c", "-o", witnessObj).CombinedOutput()
 		if err != nil {
-			witnessErr = fmt.Errorf("compile sendcount.c: %v\n%s", err, out)
+			witnessErr = fmt.Errorf("compile sendcount.c: %w\n%s", err, out)
 		}
 	})
 	if witnessErr != nil {

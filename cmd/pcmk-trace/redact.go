@@ -73,7 +73,7 @@ func runRedact(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer c.Close()
 
-	opts := capfile.DefaultWriterOptions
+	var opts capfile.WriterOptions
 	opts.Section = c.src.r.Section()
 	if opts.Section.Redacted != "" {
 		opts.Section.Redacted += "; then "

@@ -18,7 +18,7 @@ import (
 func writeReplayCapture(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "w.pcapng")
-	w, err := capfile.Create(path, capfile.DefaultWriterOptions)
+	w, err := capfile.Create(path, capfile.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,8 +38,12 @@ func readReplayCapture(name string, stderr io.Writer) (*replay.Capture, error) {
 }
 
 func describeSkipped(s replay.Skipped) string {
-	return fmt.Sprintf("left out: %d connections of daemons (--all-clients), %d of other services, %d filtered",
-		s.Daemons, s.NotPacemaker, s.Filtered)
+	proxied := ""
+	if s.Proxied > 0 {
+		proxied = fmt.Sprintf(" (%d the controller relaying remote nodes' clients)", s.Proxied)
+	}
+	return fmt.Sprintf("left out: %d connections of daemons (--all-clients)%s, %d of other services, %d filtered",
+		s.Daemons, proxied, s.NotPacemaker, s.Filtered)
 }
 
 // printPlan writes what a replay would send: one line per request and its XML, or one

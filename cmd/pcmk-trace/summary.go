@@ -72,17 +72,8 @@ func (r *recorder) summary(s capture.Stats, d time.Duration) {
 
 // lossText says what a loss cause means, and what to do about it when something can be done.
 func lossText(c capfile.LossCause) string {
-	switch c {
-	case capfile.LossRingFull:
-		return "ring buffer full: raise --ring-size"
-	case capfile.LossCopyFailed:
-		return "could not read the message from the writer's memory"
-	case capfile.LossTooLarge:
-		return "message in too many pieces"
-	case capfile.LossReassembly:
-		return "pieces that did not fit a message"
-	case capfile.LossUnknown:
-		return "probe runs skipped by the kernel: another BPF program was running"
+	if c == capfile.LossRingFull {
+		return c.Sentence() + ": raise --ring-size"
 	}
-	return c.String()
+	return c.Sentence()
 }

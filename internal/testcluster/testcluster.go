@@ -12,6 +12,8 @@
 //
 // Tests skip with a reason when not root or when Pacemaker is not installed, and fail
 // instead when the environment variable CI is "true", so CI cannot pass by skipping.
+// Under go test -short they skip, CI or not: -short asks for the tests that need
+// neither root nor a cluster.
 package testcluster
 
 import (
@@ -33,6 +35,7 @@ import (
 type Config struct {
 	Release string // "bookworm" (the host's packages, default), "trixie", "sid", or a root path
 	IPC     string // "" (shared memory) or "socket"
+	Remote  bool   // also start remote1, a Pacemaker Remote node (see [Cluster.CommandRemote])
 }
 
 // Releases lists the releases the version-matrix tests run on: PCMK_TRACE_RELEASES
@@ -51,6 +54,8 @@ type Cluster struct {
 	IPC        string // "" (shared memory) or "socket"
 	ScriptPath string // path of scripts/testcluster
 	InitPID    int    // host pid of the sandbox's PID 1; nsenter -t InitPID enters it
+	Remote     bool   // remote1 runs (Config.Remote)
+	RemotePID  int    // host pid of the remote node's PID 1, when Remote
 }
 
 var (
@@ -82,9 +87,13 @@ func Skip(t testing.TB, reason string) {
 	t.Skip(reason)
 }
 
-// RequireRoot skips (or fails in CI) unless the test runs as root on Linux.
+// RequireRoot skips (or fails in CI) unless the test runs as root on Linux. Under -short
+// it skips.
 func RequireRoot(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs root; -short runs only the tests that do not")
+	}
 	if runtime.GOOS != "linux" {
 		Skip(t, "needs Linux")
 	}
@@ -120,7 +129,7 @@ func RequireConfig(t testing.TB, cfg Config) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Cluster{Name: name, Release: cfg.Release, IPC: cfg.IPC, ScriptPath: script}
+	c := &Cluster{Name: name, Release: cfg.Release, IPC: cfg.IPC, Remote: cfg.Remote, ScriptPath: script}
 	out, err := c.script("up")
 	if err != nil {
 		t.Fatalf("testcluster up %s: %v\n%s", name, err, out)
@@ -132,6 +141,11 @@ func RequireConfig(t testing.TB, cfg Config) *Cluster {
 	c.InitPID, err = strconv.Atoi(strings.TrimSpace(string(pidOut)))
 	if err != nil {
 		t.Fatalf("testcluster pid %s: %q", name, pidOut)
+	}
+	if c.Remote {
+		if c.RemotePID, err = c.remotePID(); err != nil {
+			t.Fatalf("testcluster pid --remote %s: %v", name, err)
+		}
 	}
 	running[name] = c
 	started = append(started, c)
@@ -147,12 +161,19 @@ func instanceName(cfg Config) string {
 	if cfg.IPC != "" {
 		name += "-" + cfg.IPC
 	}
+	if cfg.Remote {
+		name += "-remote"
+	}
 	return name
 }
 
 func (c *Cluster) script(args ...string) ([]byte, error) {
 	cmd := exec.Command(c.ScriptPath, args...)
-	cmd.Env = append(os.Environ(), "TESTCLUSTER_NAME="+c.Name, "TESTCLUSTER_IPC="+c.IPC, "TESTCLUSTER_RELEASE="+c.Release)
+	remote := "0"
+	if c.Remote {
+		remote = "1"
+	}
+	cmd.Env = append(os.Environ(), "TESTCLUSTER_NAME="+c.Name, "TESTCLUSTER_IPC="+c.IPC, "TESTCLUSTER_RELEASE="+c.Release, "TESTCLUSTER_REMOTE="+remote)
 	return cmd.CombinedOutput()
 }
 
@@ -205,6 +226,11 @@ func (c *Cluster) Up() ([]byte, error) {
 		return pidOut, err
 	}
 	c.InitPID, _ = strconv.Atoi(strings.TrimSpace(string(pidOut)))
+	if c.Remote {
+		if c.RemotePID, err = c.remotePID(); err != nil {
+			return nil, err
+		}
+	}
 	mu.Lock()
 	running[c.Name] = c
 	mu.Unlock()
@@ -233,4 +259,37 @@ func findScript() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+func (c *Cluster) remotePID() (int, error) {
+	out, err := c.script("pid", "--remote")
+	if err != nil {
+		return 0, fmt.Errorf("find the remote node: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		return 0, fmt.Errorf("find the remote node: pid %q: %w", out, err)
+	}
+	return pid, nil
+}
+
+// CommandRemote returns a command that runs name with args on the remote node, remote1, whose
+// tools talk to pacemaker-remoted. The cluster must have been started with Config.Remote.
+func (c *Cluster) CommandRemote(ctx context.Context, name string, args ...string) *exec.Cmd {
+	nsargs := append([]string{"-t", strconv.Itoa(c.RemotePID), "-m", "-u", "-i", "-n", "-p", "-r", "-w", "--", name}, args...)
+	return exec.CommandContext(ctx, "nsenter", nsargs...)
+}
+
+// ExecRemote is Exec on the remote node.
+func (c *Cluster) ExecRemote(ctx context.Context, name string, args ...string) ([]byte, error) {
+	if !c.Remote {
+		return nil, fmt.Errorf("%s %s: cluster %s has no remote node", name, strings.Join(args, " "), c.Name)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := c.CommandRemote(ctx, name, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.Bytes(), fmt.Errorf("%s %s on the remote node: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.Bytes(), nil
 }

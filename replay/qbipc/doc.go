@@ -7,9 +7,10 @@
 // (notifications, and the replies daemons send as events, read with [Client.RecvEvent],
 // [Client.Events] or by polling [Client.Fd]). Messages are whole libqb messages; the
 // Pacemaker envelope of both dialects (2.1.x/3.0.0 with bzip2 compression, 3.0.1+ with
-// multipart messages) is built by [Encoder] and taken apart by [Assembler], and
-// [Client.Request] does both around a request and its reply. Facts and byte layouts
-// come from docs/protocol.md.
+// multipart messages) is built by [Encoder] and taken apart by [Assembler], both package
+// pcmk's wire format, and [Client.Request] does both around a request and its reply.
+// Facts and byte layouts come from docs/protocol.md. The package depends on no other
+// package of the module but pcmk.
 //
 // Usage, for a daemon in a sandbox whose init is pid 4242:
 //
@@ -31,4 +32,7 @@
 // Errors callers branch on: [ErrDisconnected] (the daemon went away), [ErrFlowControl]
 // and [ErrFull] (retry later; see [Retryable]), [ErrMsgSize], [ErrUnauthorized],
 // [ErrClosed]; deadlines and cancellation come from the context.
+//
+// The transport needs Linux (abstract sockets, SO_PASSCRED, futexes); on other systems
+// the package builds, its envelope code works, and Dial returns [ErrUnsupported].
 package qbipc

@@ -26,15 +26,15 @@ var (
 	// neither as root nor as an allowed user or group (see Options.ServerUIDs).
 	ErrUnauthorized = errors.New("qbipc: server not authorized")
 
+	// ErrUnsupported is returned by Dial, DialInNamespace and NewClient where the
+	// transport cannot run: it needs Linux (abstract sockets, SO_PASSCRED, futexes).
+	ErrUnsupported = errors.New("qbipc: libqb IPC needs Linux")
+
 	// ErrClosed is returned by operations on a client after Close.
 	ErrClosed = net.ErrClosed
 
 	// ErrEnvelope means a message does not carry a well-formed Pacemaker envelope.
 	ErrEnvelope = errors.New("qbipc: malformed Pacemaker message")
-
-	// ErrCompression means a dialect-A message needs bzip2 compression and no
-	// compressor was configured (Go's standard library only decompresses bzip2).
-	ErrCompression = errors.New("qbipc: message needs bzip2 compression and no compressor is set")
 
 	errCorrupt = errors.New("qbipc: corrupt ring")
 )

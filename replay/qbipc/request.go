@@ -36,14 +36,14 @@ func (c *Client) RequestInto(ctx context.Context, xml string, flags Flags, m *Me
 	c.recvMu.Lock()
 	defer c.recvMu.Unlock()
 	var one bool
-	if c.reqBuf, one = enc.appendOne(c.reqBuf[:0], id, xml, flags); one {
+	if c.reqBuf, one = enc.AppendOne(c.reqBuf[:0], id, xml, flags); one {
 		if err := c.sendRetry(ctx, c.reqBuf); err != nil {
 			return err
 		}
 	} else {
 		msgs, err := enc.Encode(id, xml, flags)
 		if err != nil {
-			return fmt.Errorf("request %s: %w", c.service, err)
+			return fmt.Errorf("request %s: %w", c.service, encodeError(err))
 		}
 		for _, msg := range msgs {
 			if err := c.sendRetry(ctx, msg); err != nil {

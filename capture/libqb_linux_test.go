@@ -1,0 +1,93 @@
+//go:build linux && amd64
+
+package capture
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pcmk-trace/pcmk-trace/internal/testcluster"
+)
+
+// A libqb found through a process that has since ended is probed through a
+// spare path to the same file: the recorder does not fail because a short-lived
+// tool (crm_mon, cibadmin) exited between the search and the attachment.
+func TestAttachThroughSparePath(t *testing.T) {
+	requireRoot(t)
+	tr := openTracer(t, Config{})
+	libs := tr.Libraries()
+	var good string
+	for _, l := range libs {
+		if l.Err == nil && !strings.HasPrefix(l.Path, "/proc/") {
+			good = l.Path
+			break
+		}
+	}
+	if good == "" {
+		t.Skipf("no libqb reachable without /proc among %d", len(libs))
+	}
+	gone := filepath.Join("/proc", "999999999", "map_files", "7f0000000000-7f0000001000")
+	if _, err := os.Stat(gone); err == nil {
+		t.Fatalf("%s exists", gone)
+	}
+	symbols := append([]string(nil), requiredSymbols...)
+	links := len(tr.links)
+	lib := Library{Path: gone, alts: []string{gone + "x", good}}
+	tr.attachOne(&lib, symbols, false)
+	if lib.Err != nil || lib.Path != good {
+		t.Fatalf("attached %q: %v", lib.Path, lib.Err)
+	}
+	if len(tr.links) <= links {
+		t.Error("no probe attached through the spare path")
+	}
+	// Without a spare, the error names the missing file.
+	lib = Library{Path: gone}
+	tr.attachOne(&lib, symbols, false)
+	if lib.Err == nil || !os.IsNotExist(lib.Err) && !strings.Contains(lib.Err.Error(), "no such file") {
+		t.Errorf("a path that has gone: %v", lib.Err)
+	}
+}
+
+// mappedLibraries names a file by the path the processes map when that path
+// reaches the same file from here, so it does not end with a process.
+func TestMappedLibrariesPreferStablePaths(t *testing.T) {
+	requireRoot(t)
+	libqb, err := filepath.EvalSymlinks("/usr/lib/x86_64-linux-gnu/libqb.so.100")
+	if err != nil {
+		testcluster.Skip(t, "no libqb.so.100 on the host (libqb100)")
+	}
+	// A process of our own that maps it, whatever else runs on the machine.
+	cmd := exec.Command("sleep", "30")
+	cmd.Env = append(os.Environ(), "LD_PRELOAD="+libqb)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		found := false
+		for _, c := range mappedLibraries() {
+			if strings.HasPrefix(c.path, "/proc/") && sameFileAsName(c) {
+				t.Errorf("%s is reachable as %s, but the candidate goes through /proc", c.path, c.name)
+			}
+			found = found || c.name == libqb
+		}
+		if found {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no candidate for %s, which process %d maps", libqb, cmd.Process.Pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func sameFileAsName(c candidate) bool {
+	a, err1 := os.Stat(c.path)
+	b, err2 := os.Stat(c.name)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/decode"
+	"github.com/pcmk-trace/pcmk-trace/internal/prefetch"
+)
+
+// input is a capture decoded in goroutines of their own: reading, decoding and the
+// command's own work (formatting, aggregating, drawing) keep both cores busy on a
+// large capture.
+type input struct {
+	c    *captureFile
+	recs *prefetch.Stream[*capfile.Record]
+	dec  *decode.Reader
+	msgs *prefetch.Stream[*decode.Message]
+	live bool // a pipe: records are handed on one by one, so none waits for records still to come
+	// redacted is what the capture's section header says was redacted, read
+	// before the reading goroutine starts
+	redacted string
+}
+
+// openInput opens the capture name ("-" for standard input) and starts decoding it with
+// opts, whose filter f set; f's relative --since and --until count from the first record.
+func openInput(name string, f *filterFlags, opts decode.Options) (*input, error) {
+	c, err := openCapture(name)
+	if err != nil {
+		return nil, err
+	}
+	f.applyRelative(c.src, &opts.Filter)
+	in := &input{c: c, redacted: c.src.r.Section().Redacted}
+	// A file is handed on in batches; a pipe (perhaps a live recorder) record by record.
+	batch := 64
+	if c.size == 0 {
+		batch, in.live = 1, true
+	}
+	in.recs = prefetch.Start(c.src.Next, prefetch.Options[*capfile.Record]{
+		Batch: batch, Bytes: prefetchBytes,
+		Size: func(r *capfile.Record) int { return len(r.Data) },
+		GoesOn: func(err error) bool {
+			var fe *capfile.FormatError
+			return errors.As(err, &fe) // one damaged packet: the reader goes on
+		},
+	})
+	in.dec = decode.NewReader(in.recs, opts)
+	in.msgs = prefetch.Start(in.dec.Next, prefetch.Options[*decode.Message]{
+		Batch: batch, Bytes: prefetchBytes,
+		Size: func(m *decode.Message) int { return len(m.XML) },
+	})
+	return in, nil
+}
+
+// status returns the status line of cmd reading this input, drawn on w.
+func (in *input) status(w io.Writer) *status { return newStatus(w, 200*time.Millisecond) }
+
+// statusLine is the status line's text: n messages read, and how far into the input.
+func (in *input) statusLine(cmd string, n uint64) string {
+	return readStatus(cmd, n, in.c.src.offset.Load(), in.c.size)
+}
+
+// Close stops the decoding goroutines and closes the file.
+func (in *input) Close() {
+	in.msgs.Close()
+	in.recs.Close()
+	in.c.Close()
+}
+
+// reportEnd prints what went wrong reading the capture: the error that ended the stream,
+// and the counts of undecodable and lost messages. It reports whether the command should
+// exit 1. The stream must have ended (Next returned an error).
+func (in *input) reportEnd(stderr io.Writer, readErr error) bool {
+	name := in.c.name
+	st := in.dec.Stats() // final: the decoding goroutine returned its last error
+	if readErr != nil {
+		if errors.Is(readErr, capfile.ErrTruncated) {
+			fmt.Fprintf(stderr, "pcmk-trace: %s: %v (was the recorder killed?); the messages before it are shown\n", name, readErr)
+		} else {
+			fmt.Fprintf(stderr, "pcmk-trace: %s: %v\n", name, readErr)
+		}
+	}
+	if st.Errors > 0 || st.Lost > 0 || readErr != nil {
+		fmt.Fprintf(stderr, "pcmk-trace: %s: %d messages, %d could not be decoded, %d lost by the recorder\n",
+			name, st.Messages, st.Errors, st.Lost)
+	}
+	return st.Errors > 0 || readErr != nil
+}
+
+// readStatus is the status line of a command reading a capture: messages read, input read
+// of size (0: unknown).
+func readStatus(cmd string, n uint64, off, size int64) string {
+	if size > 0 {
+		return fmt.Sprintf("%s: %d messages, %s of %s (%d%%)", cmd, n, formatBytes(uint64(off)), formatBytes(uint64(size)), off*100/size)
+	}
+	return fmt.Sprintf("%s: %d messages, %s", cmd, n, formatBytes(uint64(off)))
+}
