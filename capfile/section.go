@@ -20,6 +20,7 @@ type SectionInfo struct {
 	CommandLine string   // the recorder's command line
 	LibQB       []string // each libqb the recorder attached to: version and path
 	Pacemaker   []string // each Pacemaker version seen
+	Redacted    string   // what was redacted (names, count of literal values); "" when nothing was
 	Comment     string   // free text, may span lines
 }
 
@@ -29,6 +30,7 @@ const (
 	keyCommand   = "command"
 	keyLibQB     = "libqb"
 	keyPacemaker = "pacemaker"
+	keyRedacted  = "redacted"
 )
 
 // maxOption is the largest pcapng option value: its length is 16 bits.
@@ -55,6 +57,7 @@ func (s *SectionInfo) comment() string {
 	for _, v := range s.Pacemaker {
 		line(keyPacemaker, v)
 	}
+	line(keyRedacted, s.Redacted)
 	if s.Comment != "" {
 		b.WriteByte('\n')
 		b.WriteString(s.Comment)
@@ -86,6 +89,8 @@ func (s *SectionInfo) parseComment(c string) {
 			s.LibQB = append(s.LibQB, value)
 		case ok && key == keyPacemaker:
 			s.Pacemaker = append(s.Pacemaker, value)
+		case ok && key == keyRedacted:
+			s.Redacted = value
 		default:
 			other = append(other, line)
 		}

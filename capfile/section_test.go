@@ -19,6 +19,7 @@ func TestSectionRoundTrip(t *testing.T) {
 		CommandLine: "pcmk-trace record -w out.pcapng --service cib_rw",
 		LibQB:       []string{"2.0.6 /usr/lib/x86_64-linux-gnu/libqb.so.100.0.4", "2.0.8 /proc/77/root/usr/lib64/libqb.so.100"},
 		Pacemaker:   []string{"2.1.5"},
+		Redacted:    "default names, name /^ipaddr$/, 1 literal values",
 		Comment:     "nightly run\n\nsecond paragraph: with a colon",
 	}
 	// Empty recorder, kernel and hardware fields are written as their defaults.

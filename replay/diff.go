@@ -68,6 +68,9 @@ func CompareXML(recorded, live []byte, mask *Mask) ([]Diff, error) {
 		return append(out, Diff{Kind: DiffChanged, Path: "/", Recorded: r.Tag, Live: l.Tag}), nil
 	}
 	diffElement(&out, "/"+r.FullTag(), r, l)
+	if mask != nil && mask.placeholders {
+		out = dropPlaceholderDiffs(out)
+	}
 	return out, nil
 }
 

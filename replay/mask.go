@@ -18,6 +18,9 @@ type Mask struct {
 	attrs []maskRule
 	elems []maskRule
 	any   map[string]bool // plain ATTR rules, for speed
+	// placeholders: recorded redaction placeholders match any live value
+	// (set for a redacted capture)
+	placeholders bool
 }
 
 type maskRule struct {

@@ -24,6 +24,9 @@ import (
 // ctx's when it ends the replay early, and the report then covers what was handled.
 func Run(ctx context.Context, c *Capture, opts Options) (*Report, error) {
 	o := opts.withDefaults()
+	if c.Section.Redacted != "" {
+		o.Mask = o.Mask.withPlaceholders()
+	}
 	steps, sk := Plan(c, o)
 	convs := map[*Conversation]bool{}
 	for _, s := range steps {

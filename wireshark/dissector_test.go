@@ -38,92 +38,96 @@ func TestDissectorOnCaptures(t *testing.T) {
 	}
 	script, _ := filepath.Abs("pcmk-trace.lua")
 	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			want := records(t, file)
-			home := t.TempDir()
-			args := []string{"-n", "-X", "lua_script:" + script, "-r", file, "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"}
-			for _, f := range fields {
-				args = append(args, "-e", f)
-			}
-			cmd := exec.Command(tshark, args...)
-			// A private HOME and config dir: no personal profile or plugin changes the result.
-			cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home, "WIRESHARK_CONFIG_DIR="+home)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("tshark: %v\n%s", err, stderr.String())
-			}
-			if s := stderr.String(); strings.Contains(s, "Lua") || strings.Contains(s, "rror") {
-				t.Fatalf("tshark stderr:\n%s", s)
-			}
-			lines := strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n")
-			firsts := 0
-			for _, line := range lines {
-				col := strings.Split(line, "\t")
-				if len(col) != len(fields) {
-					t.Fatalf("tshark line %q: %d fields, want %d", line, len(col), len(fields))
-				}
-				get := func(name string) string {
-					for i, f := range fields {
-						if f == name {
-							return col[i]
-						}
-					}
-					panic(name)
-				}
-				frame := get("frame.number")
-				if get("_ws.malformed") != "" {
-					t.Errorf("frame %s: malformed", frame)
-				}
-				if sev := get("_ws.expert.severity"); sev != "" {
-					// Loss records carry a warning by design; errors never.
-					if n, _ := strconv.ParseUint(sev, 0, 32); n >= 0x00800000 { // PI_ERROR
-						t.Errorf("frame %s: expert severity %s", frame, sev)
-					}
-				}
-				if get("pcmk.cont") == "True" || get("pcmk.cont") == "1" {
-					continue
-				}
-				num, _ := strconv.Atoi(frame)
-				rec, ok := want[num]
-				if !ok {
-					t.Errorf("frame %s: no record starts here", frame)
-					continue
-				}
-				firsts++
-				check := func(field, got, exp string) {
-					if got != exp {
-						t.Errorf("frame %s (%s %s): %s = %q, want %q", frame, rec.Service, rec.Channel, field, got, exp)
-					}
-				}
-				check("pcmk.kind", get("pcmk.kind"), strconv.Itoa(int(rec.Kind)))
-				check("pcmk.seq", get("pcmk.seq"), strconv.FormatUint(rec.Seq, 10))
-				check("pcmk.service", get("pcmk.service"), rec.Service)
-				check("pcmk.pid", get("pcmk.pid"), strconv.Itoa(int(rec.PID)))
-				check("pcmk.comm", get("pcmk.comm"), rec.Comm)
-				check("pcmk.conn", get("pcmk.conn"), rec.Conn)
-				if rec.Kind != capfile.KindMessage || len(rec.Data) < 16 {
-					continue
-				}
-				check("pcmk.channel", get("pcmk.channel"), strconv.Itoa(int(rec.Channel)))
-				check("pcmk.qb.id", get("pcmk.qb.id"), strconv.Itoa(int(int32(binary.LittleEndian.Uint32(rec.Data)))))
-				check("pcmk.qb.size", get("pcmk.qb.size"), strconv.Itoa(int(int32(binary.LittleEndian.Uint32(rec.Data[8:])))))
-				if !pacemaker[rec.Service] || len(rec.Data) < 41 {
-					continue
-				}
-				if get("pcmk.dialect") == "0" || get("pcmk.dialect") == "" {
-					t.Errorf("frame %s (%s): no envelope dialect recognised", frame, rec.Service)
-				}
-				laterPart := get("pcmk.dialect") == "2" && binary.LittleEndian.Uint16(rec.Data[34:]) > 0
-				if !laterPart && get("pcmk.compressed") != "True" && get("pcmk.compressed") != "1" && rec.Flags&capfile.FlagTruncated == 0 {
-					root := xmlRoot(rec.Data[40:])
-					check("pcmk.root", get("pcmk.root"), root)
+		t.Run(filepath.Base(file), func(t *testing.T) { dissect(t, tshark, script, file) })
+	}
+}
+
+// dissect runs tshark with the dissector on file and checks every packet
+// against the record capfile reads.
+func dissect(t *testing.T, tshark, script, file string) {
+	want := records(t, file)
+	home := t.TempDir()
+	args := []string{"-n", "-X", "lua_script:" + script, "-r", file, "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"}
+	for _, f := range fields {
+		args = append(args, "-e", f)
+	}
+	cmd := exec.Command(tshark, args...)
+	// A private HOME and config dir: no personal profile or plugin changes the result.
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home, "WIRESHARK_CONFIG_DIR="+home)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("tshark: %v\n%s", err, stderr.String())
+	}
+	if s := stderr.String(); strings.Contains(s, "Lua") || strings.Contains(s, "rror") {
+		t.Fatalf("tshark stderr:\n%s", s)
+	}
+	lines := strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n")
+	firsts := 0
+	for _, line := range lines {
+		col := strings.Split(line, "\t")
+		if len(col) != len(fields) {
+			t.Fatalf("tshark line %q: %d fields, want %d", line, len(col), len(fields))
+		}
+		get := func(name string) string {
+			for i, f := range fields {
+				if f == name {
+					return col[i]
 				}
 			}
-			if firsts != len(want) {
-				t.Errorf("tshark showed %d records, capfile read %d", firsts, len(want))
+			panic(name)
+		}
+		frame := get("frame.number")
+		if get("_ws.malformed") != "" {
+			t.Errorf("frame %s: malformed", frame)
+		}
+		if sev := get("_ws.expert.severity"); sev != "" {
+			// Loss records carry a warning by design; errors never.
+			if n, _ := strconv.ParseUint(sev, 0, 32); n >= 0x00800000 { // PI_ERROR
+				t.Errorf("frame %s: expert severity %s", frame, sev)
 			}
-		})
+		}
+		if get("pcmk.cont") == "True" || get("pcmk.cont") == "1" {
+			continue
+		}
+		num, _ := strconv.Atoi(frame)
+		rec, ok := want[num]
+		if !ok {
+			t.Errorf("frame %s: no record starts here", frame)
+			continue
+		}
+		firsts++
+		check := func(field, got, exp string) {
+			if got != exp {
+				t.Errorf("frame %s (%s %s): %s = %q, want %q", frame, rec.Service, rec.Channel, field, got, exp)
+			}
+		}
+		check("pcmk.kind", get("pcmk.kind"), strconv.Itoa(int(rec.Kind)))
+		check("pcmk.seq", get("pcmk.seq"), strconv.FormatUint(rec.Seq, 10))
+		check("pcmk.service", get("pcmk.service"), rec.Service)
+		check("pcmk.pid", get("pcmk.pid"), strconv.Itoa(int(rec.PID)))
+		check("pcmk.comm", get("pcmk.comm"), rec.Comm)
+		check("pcmk.conn", get("pcmk.conn"), rec.Conn)
+		if rec.Kind != capfile.KindMessage || len(rec.Data) < 16 {
+			continue
+		}
+		check("pcmk.channel", get("pcmk.channel"), strconv.Itoa(int(rec.Channel)))
+		check("pcmk.qb.id", get("pcmk.qb.id"), strconv.Itoa(int(int32(binary.LittleEndian.Uint32(rec.Data)))))
+		check("pcmk.qb.size", get("pcmk.qb.size"), strconv.Itoa(int(int32(binary.LittleEndian.Uint32(rec.Data[8:])))))
+		if !pacemaker[rec.Service] || len(rec.Data) < 41 {
+			continue
+		}
+		if get("pcmk.dialect") == "0" || get("pcmk.dialect") == "" {
+			t.Errorf("frame %s (%s): no envelope dialect recognised", frame, rec.Service)
+		}
+		laterPart := get("pcmk.dialect") == "2" && binary.LittleEndian.Uint16(rec.Data[34:]) > 0
+		if !laterPart && get("pcmk.compressed") != "True" && get("pcmk.compressed") != "1" && rec.Flags&capfile.FlagTruncated == 0 {
+			root := xmlRoot(rec.Data[40:])
+			check("pcmk.root", get("pcmk.root"), root)
+		}
+	}
+	if firsts != len(want) {
+		t.Errorf("tshark showed %d records, capfile read %d", firsts, len(want))
 	}
 }
 

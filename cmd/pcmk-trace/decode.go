@@ -111,6 +111,14 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer in.Close()
+	if in.redacted != "" {
+		// Say so before any message: placeholders such as *k3q9* are not the values sent.
+		if o.format == "text" {
+			fmt.Fprintf(stdout, "# redacted capture (%s): values such as *a1b2* stand for secrets\n", in.redacted)
+		} else {
+			fmt.Fprintf(stderr, "pcmk-trace: %s: redacted capture (%s): values such as *a1b2* stand for secrets\n", name, in.redacted)
+		}
+	}
 	fm := o.newFormatter(stdout)
 	ops := newOpFilter(o.filter.ops)
 

@@ -17,7 +17,10 @@ func (r *recorder) writerOptions(args []string) capfile.WriterOptions {
 	s.Hardware = runtime.GOARCH
 	s.Kernel = kernelName()
 	s.Host, _ = os.Hostname()
-	s.CommandLine = commandLine(append([]string{"pcmk-trace", "record"}, args...))
+	s.CommandLine = commandLine(append([]string{"pcmk-trace", "record"}, hideValues(args)...))
+	if r.o.redact {
+		s.Redacted = r.o.rf.rules().Describe()
+	}
 	for _, l := range r.t.Libraries() {
 		if l.Err == nil {
 			s.LibQB = append(s.LibQB, l.Version+" "+l.Name)

@@ -20,6 +20,9 @@ type input struct {
 	dec  *decode.Reader
 	msgs *prefetch.Stream[*decode.Message]
 	live bool // a pipe: records are handed on one by one, so none waits for records still to come
+	// redacted is what the capture's section header says was redacted, read
+	// before the reading goroutine starts
+	redacted string
 }
 
 // openInput opens the capture name ("-" for standard input) and starts decoding it with
@@ -30,7 +33,7 @@ func openInput(name string, f *filterFlags, opts decode.Options) (*input, error)
 		return nil, err
 	}
 	f.applyRelative(c.src, &opts.Filter)
-	in := &input{c: c}
+	in := &input{c: c, redacted: c.src.r.Section().Redacted}
 	// A file is handed on in batches; a pipe (perhaps a live recorder) record by record.
 	batch := 64
 	if c.size == 0 {

@@ -58,6 +58,7 @@ func commands() []command {
 		{"decode", "print a capture as Pacemaker messages (text, JSON lines, XML)", runDecode},
 		{"stats", "tables of a capture: response times, clients, backlogs, rate, sizes, loss", runStats},
 		{"flow", "draw a capture as a sequence diagram of processes (SVG, text, Mermaid, PlantUML)", runFlow},
+		{"redact", "remove passwords and other secrets from a capture file", runRedact},
 		{"report", "write a capture's tables, charts and busiest second as one HTML page", runReport},
 		{"replay", "resend a capture's requests to a live daemon and compare the replies", runReplay},
 		{"version", "print the version", runVersion},

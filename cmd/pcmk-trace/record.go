@@ -41,6 +41,8 @@ type recordOptions struct {
 	rx        bool
 	readyFile string
 	noSocket  bool
+	redact    bool
+	rf        redactFlags
 }
 
 func (o *recordOptions) flags(fs *pflag.FlagSet) {
@@ -61,6 +63,8 @@ func (o *recordOptions) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.noSocket, "no-socket", false, "leave out the socket transport (its syscall tracepoints)")
 	fs.MarkHidden("no-socket")
 	fs.Lookup("ring-size").DefValue = "16M"
+	fs.BoolVar(&o.redact, "redact", false, "remove passwords and other secrets from the messages before they are written (see redact -h)")
+	o.rf.flags(fs)
 }
 
 func (o *recordOptions) config() (capture.Config, error) {
@@ -97,6 +101,9 @@ func parseRecord(args []string, stdout, stderr io.Writer) (*recordOptions, error
 	}
 	if fs.NArg() > 0 {
 		return nil, fs.usageError(fmt.Errorf("record: unexpected argument %q", fs.Arg(0)))
+	}
+	if o.rf.set() {
+		o.redact = true // naming what to redact asks for redaction
 	}
 	if err := checkServices("record", o.services); err != nil {
 		// The kernel filters on any libqb service name, Pacemaker's or not: a warning.
@@ -144,6 +151,11 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	r := &recorder{o: o, stdout: stdout, stderr: stderr, t: t, start: time.Now(),
 		status: newStatus(stderr, 0), perKey: map[flowKey]*flowCount{}}
+	if o.redact {
+		if r.redactor, err = o.rf.newRedactor("record"); err != nil {
+			return err
+		}
+	}
 	switch o.output {
 	case "-":
 		if r.w, err = capfile.NewWriter(stdout, r.writerOptions(args)); err != nil {

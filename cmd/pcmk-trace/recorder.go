@@ -11,6 +11,7 @@ import (
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/capture"
+	"github.com/pcmk-trace/pcmk-trace/redact"
 )
 
 // recorder is the state of one pcmk-trace record run.
@@ -22,6 +23,8 @@ type recorder struct {
 	w      *capfile.Writer
 	start  time.Time
 	status *status // the live counters, on stderr when it is a terminal
+	// redactor removes secrets before records are written, with --redact
+	redactor *redact.Redactor
 
 	mu       sync.Mutex // guards out (printing) against the flush loop
 	out      *bufio.Writer
@@ -63,21 +66,40 @@ func (r *recorder) loop(ctx context.Context, stop context.CancelFunc) error {
 			c.messages++
 			c.bytes += uint64(len(rec.Data))
 		}
-		if r.w != nil {
-			if err := r.w.Write(rec); err != nil {
-				return err
-			}
-		} else {
-			r.mu.Lock()
-			r.status.clear()
-			writeLine(r.out, rec)
-			r.mu.Unlock()
+		if err := r.output(rec); err != nil {
+			return err
 		}
 		if r.o.count > 0 && r.messages >= r.o.count && rec.Kind == capfile.KindMessage {
 			stop()
 		}
 		r.t.Recycle(rec) // written out: its memory serves the next message
 	}
+}
+
+// output writes a record to the file, or prints it, redacted first with
+// --redact (which may hold it back with a multipart message's parts).
+func (r *recorder) output(rec *capfile.Record) error {
+	recs := []*capfile.Record{rec}
+	if r.redactor != nil {
+		recs = r.redactor.Record(rec)
+	}
+	return r.outputAll(recs)
+}
+
+func (r *recorder) outputAll(recs []*capfile.Record) error {
+	for _, rec := range recs {
+		if r.w != nil {
+			if err := r.w.Write(rec); err != nil {
+				return err
+			}
+			continue
+		}
+		r.mu.Lock()
+		r.status.clear()
+		writeLine(r.out, rec)
+		r.mu.Unlock()
+	}
+	return nil
 }
 
 // flushLoop makes the capture file, or the printed lines, appear as they come.
@@ -129,6 +151,11 @@ func (r *recorder) finish(loopErr error) error {
 	var errs []error
 	if loopErr != nil {
 		errs = append(errs, loopErr)
+	}
+	if r.redactor != nil {
+		if err := r.outputAll(r.redactor.Flush()); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if r.w != nil {
 		if err := r.w.WriteStats(capfile.Stats{Start: r.start, End: end, Received: r.messages, Dropped: stats.LostTotal()}); err != nil {

@@ -21,6 +21,11 @@ func (r *recorder) summary(s capture.Stats, d time.Duration) {
 		fmt.Fprintf(w, "; written to %s", r.o.output)
 	}
 	fmt.Fprintln(w)
+	if r.redactor != nil {
+		rs := r.redactor.Stats()
+		fmt.Fprintf(w, "redacted %d values in %d messages (%d recompressed, %d multipart)\n", rs.Values, rs.Changed, rs.Recompressed, rs.Reassembled)
+		warnRedaction(w, "record", rs)
+	}
 	keys := make([]flowKey, 0, len(r.perKey))
 	for k := range r.perKey {
 		keys = append(keys, k)
