@@ -20,6 +20,7 @@ type jsonMessage struct {
 	Lost         *uint32   `json:"lost"`
 	Comm         string    `json:"comm"`
 	Service      string    `json:"service"`
+	ProxiedFor   string    `json:"proxied_for"`
 	ClientPID    uint32    `json:"client_pid"`
 	Channel      string    `json:"channel"`
 	Role         string    `json:"role"`
@@ -85,10 +86,14 @@ func plainOps(lines []jsonMessage) map[opKey]*wantOp {
 		return ops[k]
 	}
 	name := func(l jsonMessage) string {
-		if l.Op != "" {
-			return l.Op
+		op := l.Op
+		if op == "" {
+			op = "qb_id=" + strconv.Itoa(int(l.QBID))
 		}
-		return "qb_id=" + strconv.Itoa(int(l.QBID))
+		if l.ProxiedFor != "" {
+			op += " via " + l.ProxiedFor
+		}
+		return op
 	}
 	keyOf := map[uint64]opKey{}
 	expects := map[uint64]bool{}

@@ -151,6 +151,9 @@ func flowLabel(m *decode.Message) string {
 			op = "nack " + op[4:]
 		}
 	}
+	if m.ProxiedFor != "" {
+		op += " via " + m.ProxiedFor // the controller relaying a remote node's tool
+	}
 	if m.ReplyTo != nil {
 		op += " " + flowLatency(m.ReplyTo.Latency)
 	}

@@ -65,11 +65,18 @@ type pendingReq struct {
 }
 
 // opName names m's operation for the ops table.
+// A request the controller relays for a Pacemaker Remote node's tool is
+// counted apart, as "OP via NODE": its latency is the daemon's, while the
+// tool on the remote node waits for the TLS hop too.
 func opName(m *decode.Message) string {
-	if m.Op != "" {
-		return m.Op
+	op := m.Op
+	if op == "" {
+		op = "qb_id=" + strconv.FormatInt(int64(m.QBID), 10)
 	}
-	return "qb_id=" + strconv.FormatInt(int64(m.QBID), 10)
+	if m.ProxiedFor != "" {
+		op += " via " + m.ProxiedFor
+	}
+	return op
 }
 
 // isError reports whether an answer carries a Pacemaker return code or
