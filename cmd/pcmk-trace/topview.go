@@ -231,12 +231,17 @@ func (m *topModel) connView() string {
 	b.WriteString("\n" + topHeadStyle.Render(m.fit(fmt.Sprintf("%-44s %-10s %8s %8s  of limit %d", "CONNECTION", "SERVICE", "BACKLOG", "MAX", f.IPCLimit))) + "\n")
 	for _, c := range f.Connections[:min(len(f.Connections), 5)] {
 		line := m.fit(fmt.Sprintf("%-44s %-10s %8d %8d", c.Conn, c.Service, c.Backlog, c.Max))
-		if float64(c.Backlog) >= topBacklogWarn*float64(f.IPCLimit) {
+		if m.hot(c, f.IPCLimit) {
 			line = topHotStyle.Render(line)
 		}
 		b.WriteString(line + "\n")
 	}
 	return b.String()
+}
+
+// hot reports whether a connection's backlog is near the IPC limit.
+func (m *topModel) hot(c analyse.TopConnection, limit int) bool {
+	return float64(c.Backlog) >= topBacklogWarn*float64(limit)
 }
 
 func (m *topModel) footer() string {
