@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -71,6 +72,12 @@ func openTopLive(o *topOptions, stderr io.Writer) (*topSource, error) {
 		if s.w, err = capfile.Create(o.rec.output, opts); err != nil {
 			t.Close()
 			return nil, fmt.Errorf("top: %w", err)
+		}
+	}
+	if o.rec.readyFile != "" {
+		if err := os.WriteFile(o.rec.readyFile, nil, 0o644); err != nil {
+			s.close()
+			return nil, fmt.Errorf("top: ready file: %w", err)
 		}
 	}
 	return s, nil

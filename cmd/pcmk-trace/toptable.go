@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pcmk-trace/pcmk-trace/analyse"
 )
@@ -105,11 +106,11 @@ func sortRows(rows []topRow, cols []topColumn, col int, reverse bool) {
 func columnWidths(cols []topColumn, rows []topRow) []int {
 	w := make([]int, len(cols))
 	for i, c := range cols {
-		w[i] = len(c.name)
+		w[i] = utf8.RuneCountInString(c.name)
 	}
 	for _, r := range rows {
 		for i, c := range r.cells {
-			w[i] = max(w[i], len(c))
+			w[i] = max(w[i], utf8.RuneCountInString(c))
 		}
 	}
 	return w

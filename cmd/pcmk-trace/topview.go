@@ -183,7 +183,6 @@ func (m *topModel) View() string {
 	}
 	cols := m.columns()
 	rows := m.rows()
-	widths := columnWidths(cols, rows)
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.name
@@ -191,7 +190,7 @@ func (m *topModel) View() string {
 			names[i] = map[bool]string{false: "▼", true: "▲"}[m.reverse] + c.name
 		}
 	}
-	widths = columnWidths(cols, append(rows, topRow{cells: names}))
+	widths := columnWidths(cols, append(rows, topRow{cells: names}))
 	b.WriteString(topHeadStyle.Render(m.fit(formatCells(cols, widths, names)+"  "+fmt.Sprintf("%-*s", analyse.TopHistory, "LAST 10"))) + "\n")
 	lines := 2
 	room := m.height - 4 - m.connLines()
