@@ -249,7 +249,7 @@ func (m *topModel) footer() string {
 	}
 	var keys []string
 	for _, c := range m.columns() {
-		keys = append(keys, string(c.key)+" "+strings.ToLower(c.name))
+		keys = append(keys, string(c.key)+":"+strings.ToLower(c.name))
 	}
 	view := "c clients"
 	if m.clients {
@@ -259,7 +259,7 @@ func (m *topModel) footer() string {
 	if m.filter != "" {
 		f = "  [filter: " + m.filter + "]"
 	}
-	return topDimStyle.Render(m.fit("sort: "+strings.Join(keys, " ")+" (again: reverse)  "+view+"  / filter  space pause  q quit")) + f
+	return topDimStyle.Render(m.fit("q quit  space pause  / filter  "+view+"  sort "+strings.Join(keys, " ")+" (twice: reverse)")) + f
 }
 
 // fit cuts a line to the terminal's width.

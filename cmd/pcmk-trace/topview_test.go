@@ -103,7 +103,7 @@ func TestTopModelUpdatesAndSorts(t *testing.T) {
 		t.Errorf("after the second frame:\n%s", m.View())
 	}
 	// The keys are shown at the bottom.
-	if !strings.Contains(m.View(), "r req/s") || !strings.Contains(m.View(), "q quit") {
+	if !strings.Contains(m.View(), "r:req/s") || !strings.Contains(m.View(), "q quit") {
 		t.Errorf("footer:\n%s", m.View())
 	}
 }
