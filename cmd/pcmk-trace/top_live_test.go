@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,36 +113,16 @@ func checkRate(t *testing.T, view []viewInterval, load *loadProgress) {
 	}
 }
 
-// lockedBuffer collects a pseudo-terminal's output, and when each part came.
+// lockedBuffer collects output written by another goroutine.
 type lockedBuffer struct {
-	mu     sync.Mutex
-	b      bytes.Buffer
-	chunks []chunk
-}
-
-type chunk struct {
-	at  time.Time
-	end int // offset in b after it
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n, err := b.b.Write(p)
-	b.chunks = append(b.chunks, chunk{time.Now(), b.b.Len()})
-	return n, err
-}
-
-// arrival returns when the byte at offset off came.
-func (b *lockedBuffer) arrival(off int) time.Time {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, c := range b.chunks {
-		if off < c.end {
-			return c.at
-		}
-	}
-	return time.Now()
+	return b.b.Write(p)
 }
 
 func (b *lockedBuffer) String() string {
@@ -150,94 +131,123 @@ func (b *lockedBuffer) String() string {
 	return b.b.String()
 }
 
-var ansiSeq = regexp.MustCompile(`\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78])`)
+// tmux runs tmux commands on a server of the test's own.
+type tmux struct {
+	t      *testing.T
+	socket string
+}
 
-// TestTopTerminal runs pcmk-trace top in a real pseudo-terminal against the
-// sandboxed cluster under a load: the view shows cib_ro's cib_query at the
-// rate the load measured itself, and q restores the terminal.
+func (x *tmux) run(args ...string) string {
+	x.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", x.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		x.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// TestTopTerminal runs pcmk-trace top in a real terminal (a tmux pane)
+// against the sandboxed cluster under a load: the view shows cib_ro's
+// cib_query at the rate the load counted itself, and q leaves the
+// alternate screen with the cursor shown.
 func TestTopTerminal(t *testing.T) {
 	c := testcluster.Require(t)
+	if _, err := exec.LookPath("tmux"); err != nil {
+		testcluster.Skip(t, "tmux not installed (run scripts/deps)")
+	}
 	load := cibLoad(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "pcmk-trace")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
+	x := &tmux{t: t, socket: fmt.Sprintf("pcmk-trace-test-%d", os.Getpid())}
 	ready := filepath.Join(dir, "ready")
-	cmd := exec.Command(bin, "top", "--ns-of", strconv.Itoa(c.InitPID), "--ready-file", ready)
-	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 150})
-	if err != nil {
-		t.Fatal(err)
+	x.run("new-session", "-d", "-s", "top", "-x", "150", "-y", "40",
+		fmt.Sprintf("%s top --ns-of %d --ready-file %s", bin, c.InitPID, ready), ";",
+		"set-option", "-t", "top", "remain-on-exit", "on")
+	defer exec.Command("tmux", "-L", x.socket, "kill-server").Run()
+	raw := filepath.Join(dir, "raw")
+	x.run("pipe-pane", "-t", "top", "cat >"+raw) // what top writes to the terminal
+	if !waitFor(func() bool { _, err := os.Stat(ready); return err == nil }, 60*time.Second) {
+		t.Fatalf("top did not attach:\n%s", x.run("capture-pane", "-p", "-t", "top"))
 	}
-	defer tty.Close()
-	var screen lockedBuffer
-	copied := make(chan struct{})
-	go func() { _, _ = io.Copy(&screen, tty); close(copied) }()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-		}
-	}()
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if _, err := os.Stat(ready); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("top did not attach:\n%q", screen.String())
-		}
+	if !waitFor(func() bool { return strings.Contains(x.run("capture-pane", "-p", "-t", "top"), "msg/s") }, 30*time.Second) {
+		t.Fatalf("no header drawn:\n%s", x.run("capture-pane", "-p", "-t", "top"))
 	}
-	if !waitFor(func() bool { return strings.Contains(screen.String(), "msg/s") }, 30*time.Second) {
-		t.Fatalf("no header drawn:\n%q", screen.String())
+	if on := x.run("display-message", "-p", "-t", "top", "#{alternate_on}"); strings.TrimSpace(on) != "1" {
+		t.Errorf("top is not on the alternate screen: %q", on)
 	}
-	progress := runLoad(t, c, load, topLoadOps)
-	time.Sleep(2500 * time.Millisecond) // the interval the load ended in, and an idle one
-	before := screen.String()
-	if _, err := tty.Write([]byte("q")); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("top: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("q did not end top:\n%q", screen.String())
-	}
-	select {
-	case <-copied:
-	case <-time.After(5 * time.Second):
-	}
-	out := screen.String()
 
-	// Each frame redraws the cib_query row (its rate and total change): the
-	// requests between two frames are the difference of their totals.
+	// Watch the screen while the load runs: the requests between two changes
+	// of the cib_query row's total are the difference of the totals.
 	row := regexp.MustCompile(`cib_ro +cib_query +([\d.]+) +(\d+) `)
 	var view []viewInterval
+	var last string
+	total, prevTotal := -1, -1
 	var prevAt time.Time
-	total := -1
-	for _, m := range row.FindAllStringSubmatchIndex(before, -1) {
-		n, _ := strconv.Atoi(before[m[4]:m[5]])
-		at := screen.arrival(m[0])
-		if total >= 0 && n != total {
-			view = append(view, viewInterval{end: at, width: at.Sub(prevAt), requests: float64(n - total)})
+	watch := func() {
+		sc := x.run("capture-pane", "-p", "-t", "top")
+		at := time.Now()
+		last = sc
+		m := row.FindStringSubmatch(sc)
+		if m == nil {
+			return
 		}
-		prevAt, total = at, n
+		n, _ := strconv.Atoi(m[2])
+		if n != prevTotal {
+			if prevTotal >= 0 {
+				view = append(view, viewInterval{end: at, width: at.Sub(prevAt), requests: float64(n - prevTotal)})
+			}
+			prevAt, prevTotal = at, n
+		}
+		total = n
+	}
+	loadDone := make(chan *loadProgress, 1)
+	go func() { loadDone <- runLoad(t, c, load, topLoadOps) }()
+	var progress *loadProgress
+	for progress == nil {
+		select {
+		case progress = <-loadDone:
+		case <-time.After(20 * time.Millisecond):
+			watch()
+		}
+	}
+	for end := time.Now().Add(2500 * time.Millisecond); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		watch() // the interval the load ended in
 	}
 	if total < 0 {
-		t.Fatalf("no cib_ro cib_query row on the screen:\n%s", ansiSeq.ReplaceAllString(before, ""))
+		t.Fatalf("no cib_ro cib_query row on the screen:\n%s", last)
 	}
-	if total != topLoadOps && !regexp.MustCompile(`lost \d+ \([1-9]\d* total\)`).MatchString(ansiSeq.ReplaceAllString(before, "")) {
-		t.Errorf("total cib_query requests %d, the load sent %d and nothing was lost", total, topLoadOps)
+	if total != topLoadOps && !regexp.MustCompile(`lost \d+ \([1-9]\d* total\)`).MatchString(last) {
+		t.Errorf("total cib_query requests %d, the load sent %d and nothing was lost:\n%s", total, topLoadOps, last)
 	}
 	checkRate(t, view, progress)
 
-	// Quitting leaves the alternate screen and shows the cursor again.
-	tail := out[strings.LastIndex(out, "cib_query"):]
-	if !strings.Contains(tail, "\x1b[?1049l") || !strings.Contains(tail, "\x1b[?25h") {
-		t.Errorf("the terminal was not restored after q: %q", tail)
+	// q ends top; the terminal has left the alternate screen and shows the cursor.
+	x.run("send-keys", "-t", "top", "q")
+	if !waitFor(func() bool {
+		return strings.TrimSpace(x.run("display-message", "-p", "-t", "top", "#{pane_dead}")) == "1"
+	}, 15*time.Second) {
+		t.Fatalf("q did not end top:\n%s", x.run("capture-pane", "-p", "-t", "top"))
+	}
+	if st := strings.TrimSpace(x.run("display-message", "-p", "-t", "top", "#{pane_dead_status} #{alternate_on}")); st != "0 0" {
+		t.Errorf("after q: exit status, alternate screen = %q, want \"0 0\"", st)
+	}
+	out, err := os.ReadFile(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRestored(t, string(out))
+}
+
+// checkRestored checks that what top wrote to a terminal ends by leaving the
+// alternate screen and showing the cursor.
+func checkRestored(t *testing.T, out string) {
+	t.Helper()
+	tail := out[max(strings.LastIndex(out, "cib_query"), 0):]
+	if !strings.Contains(tail, "\x1b[?1049l") || strings.LastIndex(out, "\x1b[?25h") < strings.LastIndex(out, "\x1b[?25l") {
+		t.Errorf("the terminal was not restored: it ends with %q", tail[max(len(tail)-300, 0):])
 	}
 }
 
@@ -294,4 +304,40 @@ func waitFor(f func() bool, d time.Duration) bool {
 		}
 	}
 	return false
+}
+
+// TestTopTerminalSIGTERM plays a capture in a pseudo-terminal and ends top
+// with SIGTERM: it leaves the alternate screen and shows the cursor again.
+func TestTopTerminalSIGTERM(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "pcmk-trace")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "top", "--speed", "0.5", "../../testdata/captures/bookworm-workload.pcapng")
+	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var screen lockedBuffer
+	go func() { _, _ = io.Copy(&screen, tty) }()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	if !waitFor(func() bool { return strings.Contains(screen.String(), "cib_query") }, 30*time.Second) {
+		cmd.Process.Kill()
+		t.Fatalf("no frame drawn:\n%q", screen.String())
+	}
+	if !strings.Contains(screen.String(), "\x1b[?1049h") {
+		t.Errorf("top did not enter the alternate screen")
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("SIGTERM did not end top")
+	}
+	time.Sleep(200 * time.Millisecond)
+	checkRestored(t, screen.String())
 }

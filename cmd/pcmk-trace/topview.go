@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/pcmk-trace/pcmk-trace/analyse"
 )
@@ -88,34 +88,34 @@ func (m *topModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m, m.key(msg)
 	}
 	return m, nil
 }
 
-func (m *topModel) key(k tea.KeyMsg) tea.Cmd {
+func (m *topModel) key(k tea.KeyPressMsg) tea.Cmd {
 	if m.editing {
-		switch k.Type {
-		case tea.KeyEnter:
+		switch {
+		case k.String() == "ctrl+c":
+			return tea.Quit
+		case k.Code == tea.KeyEnter:
 			m.editing = false
-		case tea.KeyEsc:
+		case k.Code == tea.KeyEscape:
 			m.editing, m.filter = false, ""
-		case tea.KeyBackspace:
+		case k.Code == tea.KeyBackspace:
 			if r := []rune(m.filter); len(r) > 0 {
 				m.filter = string(r[:len(r)-1])
 			}
-		case tea.KeyRunes, tea.KeySpace:
-			m.filter += string(k.Runes)
-		case tea.KeyCtrlC:
-			return tea.Quit
+		default:
+			m.filter += k.Text
 		}
 		return nil
 	}
 	switch k.String() {
 	case "q", "ctrl+c":
 		return tea.Quit
-	case " ":
+	case "space":
 		m.paused = !m.paused
 		if !m.paused {
 			m.shown = m.latest
@@ -128,9 +128,9 @@ func (m *topModel) key(k tea.KeyMsg) tea.Cmd {
 	case "esc":
 		m.filter = ""
 	default:
-		if len(k.Runes) == 1 {
+		if r := []rune(k.Text); len(r) == 1 {
 			for i, c := range m.columns() {
-				if c.key == k.Runes[0] {
+				if c.key == r[0] {
 					if i == m.sortCol {
 						m.reverse = !m.reverse
 					} else {
@@ -166,8 +166,16 @@ func (m *topModel) rows() []topRow {
 	return rows
 }
 
-// View draws the header, the table, the connections' backlogs and the keys.
-func (m *topModel) View() string {
+// View draws the screen on the alternate screen, which keeps the shell's
+// scrollback; bubbletea leaves it on exit.
+func (m *topModel) View() tea.View {
+	v := tea.NewView(m.screen())
+	v.AltScreen = true
+	return v
+}
+
+// screen draws the header, the table, the connections' backlogs and the keys.
+func (m *topModel) screen() string {
 	var b strings.Builder
 	title := "pcmk-trace top"
 	switch {
@@ -278,10 +286,9 @@ func runTopView(ctx context.Context, o *topOptions, src *topSource) error {
 	defer func() { cancel(); <-done }()
 	m := newTopModel(src.frames, func(f *analyse.TopFrame) string { return topHeader(f, src) })
 	m.failed, m.live, m.count = src.failed, src.live(), o.rec.count
-	// The alternate screen keeps the shell's scrollback; bubbletea restores
-	// the terminal on return, on a panic in the view and when ctx ends
-	// (SIGTERM, --duration).
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
+	// bubbletea restores the terminal on return, on a panic in the view and
+	// when ctx ends (SIGTERM, --duration).
+	p := tea.NewProgram(m, tea.WithContext(ctx))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		err = nil // ended by a signal or --duration

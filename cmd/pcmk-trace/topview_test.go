@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/pcmk-trace/pcmk-trace/analyse"
 )
@@ -36,18 +37,28 @@ func newTestTopModel() *topModel {
 	return m
 }
 
+// screen returns the model's view as plain text, and checks it asks for the alternate screen.
+func screen(t *testing.T, m *topModel) string {
+	t.Helper()
+	v := m.View()
+	if !v.AltScreen {
+		t.Error("the view does not ask for the alternate screen")
+	}
+	return ansi.Strip(v.Content)
+}
+
 func send(m *topModel, keys ...string) {
 	for _, k := range keys {
-		var msg tea.KeyMsg
+		var msg tea.KeyPressMsg
 		switch k {
 		case "enter":
-			msg = tea.KeyMsg{Type: tea.KeyEnter}
+			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
 		case "esc":
-			msg = tea.KeyMsg{Type: tea.KeyEsc}
+			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
 		case " ":
-			msg = tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+			msg = tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
 		default:
-			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
 		}
 		m.Update(msg)
 	}
@@ -69,11 +80,11 @@ func tableLines(view string, names ...string) []string {
 
 func TestTopModelUpdatesAndSorts(t *testing.T) {
 	m := newTestTopModel()
-	if v := m.View(); !strings.Contains(v, "waiting for the first interval") {
+	if v := screen(t, m); !strings.Contains(v, "waiting for the first interval") {
 		t.Errorf("before a frame:\n%s", v)
 	}
 	m.Update(frameMsg{topTestFrame(4000)})
-	v := m.View()
+	v := screen(t, m)
 	if !strings.Contains(v, "HEADER 8040 msg/s") {
 		t.Errorf("header:\n%s", v)
 	}
@@ -86,25 +97,25 @@ func TestTopModelUpdatesAndSorts(t *testing.T) {
 	}
 	// o sorts by operation name; again, reversed.
 	send(m, "o")
-	if got := tableLines(m.View(), "update", "cib_query", "cib_modify"); strings.Join(got, ",") != "cib_modify,cib_query,update" {
+	if got := tableLines(screen(t, m), "update", "cib_query", "cib_modify"); strings.Join(got, ",") != "cib_modify,cib_query,update" {
 		t.Errorf("by op %v", got)
 	}
 	send(m, "o")
-	if got := tableLines(m.View(), "update", "cib_query", "cib_modify"); strings.Join(got, ",") != "update,cib_query,cib_modify" {
+	if got := tableLines(screen(t, m), "update", "cib_query", "cib_modify"); strings.Join(got, ",") != "update,cib_query,cib_modify" {
 		t.Errorf("by op reversed %v", got)
 	}
 	send(m, "e") // errors, most first
-	if got := tableLines(m.View(), "update", "cib_query", "cib_modify"); got[0] != "cib_modify" {
+	if got := tableLines(screen(t, m), "update", "cib_query", "cib_modify"); got[0] != "cib_modify" {
 		t.Errorf("by errors %v", got)
 	}
 	// A new frame updates the row.
 	m.Update(frameMsg{topTestFrame(5000)})
-	if !regexp.MustCompile(`cib_query\s+5000\s+25000`).MatchString(m.View()) {
-		t.Errorf("after the second frame:\n%s", m.View())
+	if !regexp.MustCompile(`cib_query\s+5000\s+25000`).MatchString(screen(t, m)) {
+		t.Errorf("after the second frame:\n%s", screen(t, m))
 	}
 	// The keys are shown at the bottom.
-	if !strings.Contains(m.View(), "r:req/s") || !strings.Contains(m.View(), "q quit") {
-		t.Errorf("footer:\n%s", m.View())
+	if !strings.Contains(screen(t, m), "r:req/s") || !strings.Contains(screen(t, m), "q quit") {
+		t.Errorf("footer:\n%s", screen(t, m))
 	}
 }
 
@@ -112,7 +123,7 @@ func TestTopModelFilterPauseClients(t *testing.T) {
 	m := newTestTopModel()
 	m.Update(frameMsg{topTestFrame(4000)})
 	send(m, "/", "c", "i", "b", "enter") // typing: c is part of the filter, not the toggle
-	v := m.View()
+	v := screen(t, m)
 	if got := tableLines(v, "update", "cib_query", "cib_modify"); strings.Join(got, ",") != "cib_query,cib_modify" {
 		t.Errorf("filtered %v:\n%s", got, v)
 	}
@@ -120,24 +131,24 @@ func TestTopModelFilterPauseClients(t *testing.T) {
 		t.Errorf("filter not shown:\n%s", v)
 	}
 	send(m, "esc")
-	if got := tableLines(m.View(), "update", "cib_query", "cib_modify"); len(got) != 3 {
+	if got := tableLines(screen(t, m), "update", "cib_query", "cib_modify"); len(got) != 3 {
 		t.Errorf("after esc %v", got)
 	}
 
 	// Paused, the view keeps its frame; resumed, it shows the newest.
 	send(m, " ")
 	m.Update(frameMsg{topTestFrame(9000)})
-	if v := m.View(); !strings.Contains(v, "[paused]") || strings.Contains(v, "9000") {
+	if v := screen(t, m); !strings.Contains(v, "[paused]") || strings.Contains(v, "9000") {
 		t.Errorf("paused:\n%s", v)
 	}
 	send(m, " ")
-	if v := m.View(); strings.Contains(v, "[paused]") || !strings.Contains(v, "9000") {
+	if v := screen(t, m); strings.Contains(v, "[paused]") || !strings.Contains(v, "9000") {
 		t.Errorf("resumed:\n%s", v)
 	}
 
 	// c shows client processes; a filter matches their command name.
 	send(m, "c")
-	v = m.View()
+	v = screen(t, m)
 	if !regexp.MustCompile(`42\s+cibload\s+cib_ro\s+9000\s+45000`).MatchString(v) || !strings.Contains(v, "attrd_updater") {
 		t.Errorf("clients:\n%s", v)
 	}
@@ -145,15 +156,15 @@ func TestTopModelFilterPauseClients(t *testing.T) {
 		t.Errorf("clients view shows operations:\n%s", v)
 	}
 	send(m, "/", "u", "p", "d", "enter")
-	if v := m.View(); strings.Contains(v, "cibload") || !strings.Contains(v, "attrd_updater") {
+	if v := screen(t, m); strings.Contains(v, "cibload") || !strings.Contains(v, "attrd_updater") {
 		t.Errorf("clients filtered:\n%s", v)
 	}
 	send(m, "esc", "c")
-	if !strings.Contains(m.View(), "cib_modify") {
-		t.Errorf("back to operations:\n%s", m.View())
+	if !strings.Contains(screen(t, m), "cib_modify") {
+		t.Errorf("back to operations:\n%s", screen(t, m))
 	}
 	// q quits.
-	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")}); cmd == nil || cmd() != tea.Quit() {
+	if _, cmd := m.Update(tea.KeyPressMsg{Code: 'q', Text: "q"}); cmd == nil || cmd() != tea.Quit() {
 		t.Errorf("q did not quit")
 	}
 }
@@ -162,8 +173,8 @@ func TestTopModelSourceEnd(t *testing.T) {
 	m := newTestTopModel()
 	m.Update(frameMsg{topTestFrame(1)})
 	// A played file stays on screen; a live source's end ends the view.
-	if _, cmd := m.Update(sourceEndMsg{}); cmd != nil || !strings.Contains(m.View(), "[end of capture]") {
-		t.Errorf("file end: %v\n%s", cmd, m.View())
+	if _, cmd := m.Update(sourceEndMsg{}); cmd != nil || !strings.Contains(screen(t, m), "[end of capture]") {
+		t.Errorf("file end: %v\n%s", cmd, screen(t, m))
 	}
 	m.live = true
 	if _, cmd := m.Update(sourceEndMsg{}); cmd == nil || cmd() != tea.Quit() {
@@ -195,7 +206,7 @@ func TestTopBacklogHighlight(t *testing.T) {
 	f.IPCLimit = 500
 	f.Connections = []analyse.TopConnection{{Conn: "qb-1-2-3", Service: "cib_rw", Backlog: 450, Max: 470}, {Conn: "qb-4-5-6", Service: "crmd", Backlog: 3, Max: 9}}
 	m.Update(frameMsg{f})
-	v := m.View()
+	v := screen(t, m)
 	if !regexp.MustCompile(`(?s)of limit 500.*qb-1-2-3\s+cib_rw\s+450\s+470.*qb-4-5-6`).MatchString(v) {
 		t.Errorf("backlogs:\n%s", v)
 	}
