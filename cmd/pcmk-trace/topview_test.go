@@ -214,3 +214,19 @@ func TestTopBacklogHighlight(t *testing.T) {
 		t.Errorf("highlight")
 	}
 }
+
+// TestTopSourcePanic checks that a panic while reading becomes the source's
+// error and ends the view, so the terminal is restored before it is shown.
+func TestTopSourcePanic(t *testing.T) {
+	s := &topSource{}
+	cancelled := false
+	s.guard(func() { cancelled = true }, func() { panic("boom") })
+	err := s.failed()
+	if !cancelled || err == nil || !strings.Contains(err.Error(), "panic: boom") {
+		t.Fatalf("after a panic: cancelled %v, error %v", cancelled, err)
+	}
+	m := newTestTopModel()
+	if _, cmd := m.Update(sourceEndMsg{err: err}); cmd == nil || cmd() != tea.Quit() {
+		t.Errorf("a failed source did not end the view")
+	}
+}
