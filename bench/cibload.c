@@ -3,8 +3,10 @@
 // Pacemaker's tools use): it registers with a CIB service, then runs N synchronous CIB
 // queries back to back and prints one line: "ops=N seconds=S rate=R/s p50_us=X p99_us=Y".
 //
-//   cibload [-s cib_ro] [-n 10000] [-d A|B] [-x XPATH]
+//   cibload [-s cib_ro] [-n 10000] [-d A|B] [-x XPATH] [-p]
 //
+// -p also prints "progress UNIX_NS OPS" on standard error every 100 ms, the queries done by
+// then, so a test can compare what it observed over any interval with the load's own count.
 // -d picks the Pacemaker envelope: A for 2.1.x and 3.0.0, B for 3.0.1 and later.
 #include <errno.h>
 #include <stdint.h>
@@ -38,6 +40,12 @@ static void envelope(uint8_t *h, int32_t id, uint32_t len, uint32_t flags) {
 	}
 }
 
+static double wallclock(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static double now(void) {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -63,15 +71,16 @@ static ssize_t roundtrip(qb_ipcc_connection_t *c, int32_t id, const char *xml, c
 int main(int argc, char **argv) {
 	const char *service = "cib_ro", *xpath = NULL;
 	long n = 10000;
-	int opt;
-	while ((opt = getopt(argc, argv, "s:n:d:x:")) != -1) {
+	int opt, progress = 0;
+	while ((opt = getopt(argc, argv, "s:n:d:x:p")) != -1) {
 		switch (opt) {
 		case 's': service = optarg; break;
 		case 'n': n = atol(optarg); break;
 		case 'd': dialect = optarg[0]; break;
 		case 'x': xpath = optarg; break;
+		case 'p': progress = 1; break;
 		default:
-			fprintf(stderr, "usage: cibload [-s service] [-n ops] [-d A|B] [-x xpath]\n");
+			fprintf(stderr, "usage: cibload [-s service] [-n ops] [-d A|B] [-x xpath] [-p]\n");
 			return 2;
 		}
 	}
@@ -98,8 +107,12 @@ int main(int argc, char **argv) {
 
 	char xml[1024];
 	double *lat = malloc(sizeof(double) * n);
-	double start = now();
+	double start = now(), shown = 0;
 	for (long i = 0; i < n; i++) {
+		if (progress && now() - shown >= 0.1) {
+			shown = now();
+			fprintf(stderr, "progress %.0f %ld\n", wallclock() * 1e9, i);
+		}
 		// cib_callopt 0x1100: sync call, local scope; +0x2 when an XPath selects the section.
 		snprintf(xml, sizeof(xml),
 			"<cib_command t=\"cib\" cib_async_id=\"%s\" cib_op=\"cib_query\" cib_callid=\"%ld\" "
@@ -115,6 +128,8 @@ int main(int argc, char **argv) {
 		lat[i] = now() - t0;
 	}
 	double secs = now() - start;
+	if (progress)
+		fprintf(stderr, "progress %.0f %ld\n", wallclock() * 1e9, n);
 	qsort(lat, n, sizeof(double), cmpd);
 	printf("ops=%ld seconds=%.3f rate=%.0f/s p50_us=%.1f p99_us=%.1f\n", n, secs, n / secs,
 		lat[n / 2] * 1e6, lat[n * 99 / 100] * 1e6);

@@ -57,6 +57,7 @@ func commands() []command {
 		{"record", "capture libqb IPC messages with eBPF into a pcapng file", runRecord},
 		{"decode", "print a capture as Pacemaker messages (text, JSON lines, XML)", runDecode},
 		{"stats", "tables of a capture: response times, clients, backlogs, rate, sizes, loss", runStats},
+		{"top", "a live view of the node's IPC per service, operation and client, refreshed every second", runTop},
 		{"flow", "draw a capture as a sequence diagram of processes (SVG, text, Mermaid, PlantUML)", runFlow},
 		{"redact", "remove passwords and other secrets from a capture file", runRedact},
 		{"report", "write a capture's tables, charts and busiest second as one HTML page", runReport},

@@ -1,0 +1,92 @@
+#!/bin/bash
+# top.sh: what pcmk-trace top costs in CPU against pcmk-trace record, side by side in one run.
+#
+# In a sandboxed cluster, CLIENTS copies of bench/cibload (libqb's own C client) run N
+# synchronous cib_ro queries each (2 messages per query) while one of these watches, in
+# interleaved rounds:
+#   record   pcmk-trace record -w /dev/null
+#   top      pcmk-trace top --batch -f json >/dev/null (every interval decoded and analysed)
+# The watcher's CPU time (user + system, all threads) is read from /proc before and after
+# the load; the script prints the medians of CPU seconds per message and per second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-40000}
+CLIENTS=${CLIENTS:-2}
+ROUNDS=${ROUNDS:-3}
+export TESTCLUSTER_NAME=${TESTCLUSTER_NAME:-bench-top}
+tmp=$(mktemp -d)
+cleanup() {
+	if [[ -n ${probe:-} ]]; then kill -INT "$probe" 2>/dev/null || true; fi
+	scripts/testcluster down >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+cc -O2 -Wall -o "$tmp/cibload" bench/cibload.c -lqb
+go build -o "$tmp/pcmk-trace" ./cmd/pcmk-trace
+scripts/testcluster up >/dev/null
+init=$(scripts/testcluster pid)
+tck=$(getconf CLK_TCK)
+
+cpu() { awk -v t="$tck" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
+
+load() { # runs the clients; prints the aggregate queries per second
+	local i pids=()
+	for i in $(seq 1 "$CLIENTS"); do
+		scripts/testcluster exec "$tmp/cibload" -n "$N" >"$tmp/load.$i" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	cat "$tmp"/load.* | sed -n 's/.*rate=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s}'
+	rm -f "$tmp"/load.*
+}
+
+start_probe() {
+	rm -f "$tmp/ready"
+	case $1 in
+	record) "$tmp/pcmk-trace" record -w /dev/null --ns-of "$init" --ready-file "$tmp/ready" 2>"$tmp/probe.log" & ;;
+	top) "$tmp/pcmk-trace" top --batch -f json --ns-of "$init" --ready-file "$tmp/ready" >/dev/null 2>"$tmp/probe.log" & ;;
+	esac
+	probe=$!
+	for _ in $(seq 1 200); do [[ -e $tmp/ready ]] && return 0; sleep 0.05; done
+	cat "$tmp/probe.log" >&2
+	exit 1
+}
+
+stop_probe() {
+	kill -INT "$probe"
+	wait "$probe" || true
+	probe=""
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+probe=""
+: >"$tmp/results"
+for _ in $(seq 1 "$ROUNDS"); do
+	for mode in record top; do
+		start_probe $mode
+		sleep 1 # let the watcher settle after attaching
+		c0=$(cpu "$probe") t0=$(date +%s.%N)
+		rate=$(load)
+		c1=$(cpu "$probe") t1=$(date +%s.%N)
+		stop_probe
+		echo "$mode $rate $c0 $c1 $t0 $t1" >>"$tmp/results"
+	done
+done
+
+msgs=$((2 * N * CLIENTS))
+printf "CPU of the watcher, %d clients x %d synchronous cib_ro queries (%d messages), median of %d interleaved rounds\n" \
+	"$CLIENTS" "$N" "$msgs" "$ROUNDS"
+printf "  %-40s %12s %12s %14s %12s\n" "watcher" "messages/s" "CPU s" "CPU us/msg" "CPU s/s"
+for mode in record top; do
+	label="pcmk-trace record -w /dev/null"
+	[[ $mode == top ]] && label="pcmk-trace top --batch -f json"
+	rate=$(awk -v m=$mode '$1 == m {print 2 * $2}' "$tmp/results" | median)
+	cpus=$(awk -v m=$mode '$1 == m {print $4 - $3}' "$tmp/results" | median)
+	share=$(awk -v m=$mode '$1 == m {print ($4 - $3) / ($6 - $5)}' "$tmp/results" | median)
+	printf "  %-40s %12.0f %12.2f %14.2f %12.2f\n" "$label" "$rate" "$cpus" "$(awk -v c="$cpus" -v n="$msgs" 'BEGIN {print c / n * 1e6}')" "$share"
+	eval "cpu_$mode=$cpus"
+done
+# shellcheck disable=SC2154 # set by the eval above
+awk -v r="$cpu_record" -v t="$cpu_top" 'BEGIN {printf "  CPU ratio top/record: %.2f (target <= 1)\n", t / r}'
