@@ -58,7 +58,7 @@ func recordBytes(recs []*capfile.Record) (n int64) {
 func BenchmarkDecode(b *testing.B) {
 	for _, w := range workloads {
 		recs := benchWorkload(b, 20, w.pick)
-		for _, out := range []string{"none", "json", "text"} {
+		for _, out := range []string{"none", "rootonly", "json", "text"} {
 			b.Run(w.name+"/"+out, func(b *testing.B) {
 				b.SetBytes(recordBytes(recs))
 				b.ReportAllocs()
@@ -71,7 +71,7 @@ func BenchmarkDecode(b *testing.B) {
 					case "text":
 						f = NewTextFormatter(io.Discard)
 					}
-					r := NewReader(&sliceSource{recs: recs}, Options{})
+					r := NewReader(&sliceSource{recs: recs}, Options{RootOnly: out == "rootonly"})
 					for {
 						m, err := r.Next()
 						if err == io.EOF {

@@ -202,7 +202,12 @@ func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bo
 	if len(text) == 0 && truncated {
 		return nil
 	}
-	xerr := r.scan.scan(text)
+	var xerr *xmlError
+	if r.opts.RootOnly {
+		xerr = r.scan.scanRoot(text)
+	} else {
+		xerr = r.scan.scan(text)
+	}
 	if r.scan.root != nil {
 		// what could be read, even from a truncated or broken start tag
 		m.setXMLFields(r.scan.root, r.scan.attrs, &r.names)
@@ -217,7 +222,7 @@ func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bo
 		}
 		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: off, Err: fmt.Errorf("%w: %w of the text", ErrXML, xerr)}
 	}
-	if r.opts.StrictXML {
+	if r.opts.StrictXML && !r.opts.RootOnly {
 		if err := strictXML(text); err != nil {
 			return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: -1, Err: fmt.Errorf("%w: %w", ErrXML, err)}
 		}

@@ -139,3 +139,30 @@ func TestIndent(t *testing.T) {
 		})
 	}
 }
+
+// scanRoot reads the root's start tag and nothing after it: a document broken
+// later is not its concern, one broken before or in the start tag is.
+func TestScanRoot(t *testing.T) {
+	var s xmlScanner
+	for _, tc := range []struct {
+		text  string
+		root  string
+		attrs int
+		ok    bool
+	}{
+		{`<cib_command cib_op="cib_query" cib_callid="3"/>`, "cib_command", 2, true},
+		{`<?xml version="1.0"?><!-- c --><cib_command cib_op="x"><unclosed>`, "cib_command", 1, true},
+		{`<cib_command cib_op="x">text & more`, "cib_command", 1, true},
+		{`  text <a/>`, "", 0, false},
+		{`<a b="1" c=2/>`, "a", 1, false},
+		{``, "", 0, false},
+	} {
+		err := s.scanRoot([]byte(tc.text))
+		if (err == nil) != tc.ok || string(s.root) != tc.root || len(s.attrs) != tc.attrs {
+			t.Errorf("%q: root %q, %d attributes, error %v", tc.text, s.root, len(s.attrs), err)
+		}
+	}
+	if err := s.scan([]byte(`<cib_command cib_op="x"><unclosed>`)); err == nil {
+		t.Error("scan took a document that scanRoot need not check")
+	}
+}

@@ -78,6 +78,27 @@ func (s *xmlScanner) scan(text []byte) *xmlError {
 	return nil
 }
 
+// scanRoot reads only what comes before the root element and the root's
+// start tag, setting s.root and s.attrs as scan does; the rest of the text
+// is not checked (Options.RootOnly).
+func (s *xmlScanner) scanRoot(text []byte) *xmlError {
+	s.b, s.i = text, 0
+	s.stack = s.stack[:0]
+	s.root = nil
+	s.attrs = s.attrs[:0]
+	if err := s.misc(); err != nil {
+		return err
+	}
+	if s.i >= len(s.b) {
+		return s.errorf(s.i, "no root element")
+	}
+	if s.b[s.i] != '<' {
+		return s.errorf(s.i, "text before the root element")
+	}
+	_, err := s.startTag()
+	return err
+}
+
 func (s *xmlScanner) document() *xmlError {
 	if err := s.misc(); err != nil {
 		return err

@@ -124,10 +124,14 @@ func runTop(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // topDecodeOptions are the decode options of top: connection lifecycles
-// let closed connections leave the view.
+// let closed connections leave the view, and only the root start tag of each
+// message is read (its fields are all the view needs; the well-formedness
+// check of whole documents, such as the CIB in every query reply, is left to
+// decode and stats).
 func topDecodeOptions(o *topOptions) decode.Options {
 	var opts decode.Options
 	opts.Lifecycle = true
+	opts.RootOnly = true
 	opts.Filter.Services = o.rec.services
 	opts.Filter.Comms = o.rec.comms
 	opts.Filter.PIDs = o.rec.pids
