@@ -113,6 +113,11 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer in.Close()
 	fm := o.newFormatter(stdout)
 	ops := newOpFilter(o.filter.ops)
+	if o.format == "text" {
+		for _, l := range nodeLines(in.c.src.r) {
+			fmt.Fprintln(stdout, "# "+l)
+		}
+	}
 
 	// How far a long decode has read, when the output goes elsewhere (a file or a pipe).
 	statusOut := stderr
