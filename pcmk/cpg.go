@@ -75,15 +75,20 @@ func clip(b []byte, n uint32) []byte {
 // of its length and first bytes, 16 hex digits. Pacemaker puts a per-sender counter at the
 // start of each message, so different messages get different ids.
 func (m *CPGMessage) ID() string {
+	var b [16]byte
+	s := strconv.AppendUint(b[:0], m.Sum(), 16)
+	for len(s) < 16 {
+		s = append([]byte{'0'}, s...)
+	}
+	return string(s)
+}
+
+// Sum is ID as a number: a 64-bit FNV-1a hash of the payload's length and first bytes.
+func (m *CPGMessage) Sum() uint64 {
 	h := fnv.New64a()
 	var n [4]byte
 	binary.LittleEndian.PutUint32(n[:], m.MsgLen)
 	h.Write(n[:])
 	h.Write(m.Payload[:min(len(m.Payload), cpgIDBytes)])
-	var b [16]byte
-	s := strconv.AppendUint(b[:0], h.Sum64(), 16)
-	for len(s) < 16 {
-		s = append([]byte{'0'}, s...)
-	}
-	return string(s)
+	return h.Sum64()
 }
