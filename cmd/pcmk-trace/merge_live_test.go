@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -127,6 +128,7 @@ func TestMergeClockSkew(t *testing.T) {
 				t.Errorf("node3's offset %s, want 0 within 5 ms", d)
 			}
 			checkMerged(t, out)
+			checkFollow(t, out)
 
 			// --offset overrides the estimate.
 			offs = runMergeCmd(t, "-w", out, "--offset", "node2=-300ms", files[0], shifted, files[2])
@@ -196,5 +198,75 @@ func checkMerged(t *testing.T, file string) {
 	}
 	if len(sends) < 6 || everywhere < len(sends)/2 {
 		t.Errorf("%d cpg multicasts, %d delivered on all three nodes", len(sends), everywhere)
+	}
+}
+
+// checkFollow follows node2's first crm_attribute change in a merged capture with decode
+// --follow: it must reach based's multicast, its delivery on all three nodes, a
+// notification on each other node and the tool's reply.
+func checkFollow(t *testing.T, file string) {
+	t.Helper()
+	var root uint64
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cr, err := capfile.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr := decode.NewReader(cr, decode.Options{})
+	for root == 0 {
+		m, err := dr.Next()
+		if err != nil {
+			t.Fatalf("no crm_attribute cib_modify on node2: %v", err)
+		}
+		if m.Node == "node2" && m.Comm == "crm_attribute" && m.Op == "cib_modify" && m.Channel == capfile.ChannelRequest {
+			root = m.Seq
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"decode", "-f", "json", "--follow", fmt.Sprint(root), file}, &stdout, &stderr); err != nil {
+		t.Fatalf("decode --follow %d: %v\n%s", root, err, stderr.String())
+	}
+	type line struct {
+		Node       string `json:"node"`
+		Service    string `json:"service"`
+		Channel    string `json:"channel"`
+		Op         string `json:"op"`
+		ReplyTo    uint64 `json:"reply_to"`
+		ClusterMsg string `json:"cluster_msg"`
+		Seq        uint64 `json:"seq"`
+	}
+	var lines []line
+	for _, l := range bytes.Split(bytes.TrimSpace(stdout.Bytes()), []byte("\n")) {
+		var v line
+		if err := json.Unmarshal(l, &v); err != nil {
+			t.Fatalf("decode --follow: %v: %s", err, l)
+		}
+		lines = append(lines, v)
+	}
+	if len(lines) == 0 || lines[0].Seq != root {
+		t.Fatalf("decode --follow %d starts with %+v", root, lines)
+	}
+	var send string
+	delivered, notified := map[string]bool{}, map[string]bool{}
+	replied := false
+	for _, l := range lines {
+		switch {
+		case l.Service == "cpg" && l.Channel == "request" && l.Node == "node2" && send == "":
+			send = l.ClusterMsg
+		case l.Service == "cpg" && l.Channel == "event" && l.ClusterMsg == send:
+			delivered[l.Node] = true
+		case l.Op == "cib_diff_notify":
+			notified[l.Node] = true
+		case l.ReplyTo == root:
+			replied = true
+		}
+	}
+	if send == "" || len(delivered) != 3 || !notified["node1"] || !notified["node3"] || !replied {
+		t.Errorf("decode --follow %d: multicast %q delivered on %v, notifications on %v, reply %v:\n%s",
+			root, send, delivered, notified, replied, stdout.String())
 	}
 }
