@@ -20,6 +20,7 @@ type jsonMessage struct {
 	Lost         *uint32   `json:"lost"`
 	Comm         string    `json:"comm"`
 	Service      string    `json:"service"`
+	Node         string    `json:"node"`
 	ClientPID    uint32    `json:"client_pid"`
 	Channel      string    `json:"channel"`
 	Role         string    `json:"role"`
@@ -108,7 +109,7 @@ func plainOps(lines []jsonMessage) map[opKey]*wantOp {
 		}
 		switch {
 		case l.Channel == "request" && l.Role == "request":
-			k := opKey{"", l.Service, name(l)}
+			k := opKey{l.Node, l.Service, name(l)}
 			o := get(k)
 			o.requests++
 			o.requestBytes += l.Size
@@ -134,7 +135,7 @@ func plainOps(lines []jsonMessage) map[opKey]*wantOp {
 				timed[req] = true
 			}
 		case l.Channel == "response" && l.QBID >= 0:
-			o := get(opKey{"", l.Service, name(l)})
+			o := get(opKey{l.Node, l.Service, name(l)})
 			o.noRequest++
 			o.replyBytes += l.Size
 			if isErr(l) {
@@ -156,7 +157,7 @@ func checkOps(t *testing.T, got []Op, want map[opKey]*wantOp) {
 		t.Errorf("%d ops rows, want %d", len(got), len(want))
 	}
 	for _, g := range got {
-		w := want[opKey{"", g.Service, g.Op}]
+		w := want[opKey{g.Node, g.Service, g.Op}]
 		if w == nil {
 			t.Errorf("%s %s: unexpected row", g.Service, g.Op)
 			continue
@@ -198,7 +199,7 @@ func plainClients(lines []jsonMessage) map[clientKey]*Client {
 		if l.Kind != "" || l.Lost != nil || l.RX {
 			continue
 		}
-		k := clientKey{"", l.ClientPID, l.Service}
+		k := clientKey{l.Node, l.ClientPID, l.Service}
 		c := clients[k]
 		if c == nil {
 			c = &Client{PID: l.ClientPID, Service: l.Service, First: l.Time}
@@ -227,7 +228,7 @@ func checkClients(t *testing.T, got []Client, want map[clientKey]*Client) {
 		t.Errorf("%d clients rows, want %d", len(got), len(want))
 	}
 	for _, g := range got {
-		w := want[clientKey{"", g.PID, g.Service}]
+		w := want[clientKey{g.Node, g.PID, g.Service}]
 		if w == nil {
 			t.Errorf("client %d %s: unexpected row", g.PID, g.Service)
 			continue
