@@ -116,6 +116,7 @@ func TestMergeClockSkew(t *testing.T) {
 			c := testcluster.RequireConfig(t, testcluster.Config{Release: rel, Nodes: 3})
 			dir := t.TempDir()
 			files := recordNodes(t, c, dir, func() { attributeChanges(t, c, 3) })
+			checkNodeSections(t, files)
 			const applied = 300 * time.Millisecond
 			shifted := filepath.Join(dir, "node2-shifted.pcapng")
 			shiftCapture(t, files[1], shifted, applied)
@@ -268,5 +269,31 @@ func checkFollow(t *testing.T, file string) {
 	if send == "" || len(delivered) != 3 || !notified["node1"] || !notified["node3"] || !replied {
 		t.Errorf("decode --follow %d: multicast %q delivered on %v, notifications on %v, reply %v:\n%s",
 			root, send, delivered, notified, replied, stdout.String())
+	}
+}
+
+// checkNodeSections checks that each node's capture names its node: the host name of the
+// node's UTS namespace, corosync's node name and id, and the kernel's boot id.
+func checkNodeSections(t *testing.T, files []string) {
+	t.Helper()
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, file := range files {
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := capfile.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := r.Section()
+		f.Close()
+		want := fmt.Sprintf("node%d", i+1)
+		if s.Host != want || s.Node != want || s.NodeID != uint32(i+1) || s.BootID != string(bytes.TrimSpace(boot)) {
+			t.Errorf("%s: host %q node %q id %d boot %q, want %s, id %d, boot %s", file, s.Host, s.Node, s.NodeID, s.BootID, want, i+1, boot)
+		}
 	}
 }
