@@ -73,6 +73,7 @@ type Aggregator struct {
 	largest []Largest
 	fanout  fanoutState
 	loss    map[string]*Loss
+	nodes   []string // the nodes messages came from, in order of appearance
 }
 
 // New returns an empty Aggregator.
@@ -132,6 +133,7 @@ func (a *Aggregator) Add(m *decode.Message) {
 	default:
 		return
 	}
+	a.addNode(m.Node)
 	if m.Err != nil {
 		a.addLoss("undecodable", 1)
 	}

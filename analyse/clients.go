@@ -12,6 +12,7 @@ import (
 // Client is one row of the clients table: one client process's
 // conversation with one service.
 type Client struct {
+	Node    string // the node, in a capture of several nodes (see Aggregator.Nodes)
 	PID     uint32 // the client's pid
 	Comm    string // the client's command name, from the requests it wrote; "" if it wrote none
 	Service string
@@ -36,15 +37,16 @@ func (c *Client) Rate() float64 {
 }
 
 type clientKey struct {
+	node    string
 	pid     uint32
 	service string
 }
 
 func (a *Aggregator) addClient(m *decode.Message) {
-	k := clientKey{m.ClientPID, m.Service}
+	k := clientKey{m.Node, m.ClientPID, m.Service}
 	c := a.clients[k]
 	if c == nil {
-		c = &Client{PID: m.ClientPID, Service: m.Service, First: m.Time}
+		c = &Client{Node: m.Node, PID: m.ClientPID, Service: m.Service, First: m.Time}
 		a.clients[k] = c
 	}
 	if m.Time.After(c.Last) {
@@ -71,7 +73,7 @@ func (a *Aggregator) Clients() []Client {
 		rows = append(rows, *c)
 	}
 	slices.SortFunc(rows, func(x, y Client) int {
-		return cmp.Or(cmp.Compare(x.PID, y.PID), cmp.Compare(x.Service, y.Service))
+		return cmp.Or(cmp.Compare(x.Node, y.Node), cmp.Compare(x.PID, y.PID), cmp.Compare(x.Service, y.Service))
 	})
 	return rows
 }

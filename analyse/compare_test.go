@@ -21,6 +21,7 @@ type jsonMessage struct {
 	Comm         string    `json:"comm"`
 	Service      string    `json:"service"`
 	ProxiedFor   string    `json:"proxied_for"`
+	Node         string    `json:"node"`
 	ClientPID    uint32    `json:"client_pid"`
 	Channel      string    `json:"channel"`
 	Role         string    `json:"role"`
@@ -113,7 +114,7 @@ func plainOps(lines []jsonMessage) map[opKey]*wantOp {
 		}
 		switch {
 		case l.Channel == "request" && l.Role == "request":
-			k := opKey{l.Service, name(l)}
+			k := opKey{l.Node, l.Service, name(l)}
 			o := get(k)
 			o.requests++
 			o.requestBytes += l.Size
@@ -139,7 +140,7 @@ func plainOps(lines []jsonMessage) map[opKey]*wantOp {
 				timed[req] = true
 			}
 		case l.Channel == "response" && l.QBID >= 0:
-			o := get(opKey{l.Service, name(l)})
+			o := get(opKey{l.Node, l.Service, name(l)})
 			o.noRequest++
 			o.replyBytes += l.Size
 			if isErr(l) {
@@ -161,7 +162,7 @@ func checkOps(t *testing.T, got []Op, want map[opKey]*wantOp) {
 		t.Errorf("%d ops rows, want %d", len(got), len(want))
 	}
 	for _, g := range got {
-		w := want[opKey{g.Service, g.Op}]
+		w := want[opKey{g.Node, g.Service, g.Op}]
 		if w == nil {
 			t.Errorf("%s %s: unexpected row", g.Service, g.Op)
 			continue
@@ -203,7 +204,7 @@ func plainClients(lines []jsonMessage) map[clientKey]*Client {
 		if l.Kind != "" || l.Lost != nil || l.RX {
 			continue
 		}
-		k := clientKey{l.ClientPID, l.Service}
+		k := clientKey{l.Node, l.ClientPID, l.Service}
 		c := clients[k]
 		if c == nil {
 			c = &Client{PID: l.ClientPID, Service: l.Service, First: l.Time}
@@ -232,7 +233,7 @@ func checkClients(t *testing.T, got []Client, want map[clientKey]*Client) {
 		t.Errorf("%d clients rows, want %d", len(got), len(want))
 	}
 	for _, g := range got {
-		w := want[clientKey{g.PID, g.Service}]
+		w := want[clientKey{g.Node, g.PID, g.Service}]
 		if w == nil {
 			t.Errorf("client %d %s: unexpected row", g.PID, g.Service)
 			continue

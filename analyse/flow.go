@@ -33,6 +33,7 @@ type Arrow struct {
 
 // Lifeline is one process in a flow diagram.
 type Lifeline struct {
+	Node    string // the node, in a capture of several nodes; else ""
 	PID     uint32 // the pid the connection names, the same at both ends of a conversation
 	HostPID uint32 // the pid the recorder saw when it differs (pid namespaces), else 0
 	Comm    string // command name; a daemon's full name when the recorder cut it to 15 bytes
@@ -40,11 +41,15 @@ type Lifeline struct {
 	first   int // index of the first arrow that touches it
 }
 
-// Name returns comm[pid], or ?[pid] when the process never wrote a message.
+// Name returns comm[pid], or ?[pid] when the process never wrote a message; node/comm[pid]
+// in a capture of several nodes.
 func (l Lifeline) Name() string {
 	c := l.Comm
 	if c == "" {
 		c = "?"
+	}
+	if l.Node != "" {
+		c = l.Node + "/" + c
 	}
 	return c + "[" + strconv.FormatUint(uint64(l.PID), 10) + "]"
 }

@@ -2,6 +2,7 @@ package analyse
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
@@ -26,13 +27,19 @@ type FlowBuilder struct {
 	opts   FlowOptions
 	arrows []Arrow
 	n      int // selected
-	procs  map[uint32]*flowProc
+	procs  map[flowKey]*flowProc
 
 	// Around.
 	found  bool
 	done   bool
 	t0     time.Time
 	before []decode.Message // messages within Window before the current one
+}
+
+// flowKey is a process of a node: the nodes of a merged capture share pid numbers.
+type flowKey struct {
+	node string
+	pid  uint32
 }
 
 type flowProc struct {
@@ -49,7 +56,7 @@ const flowMaxBefore = 1 << 14
 
 // NewFlowBuilder returns a builder that selects by opts.
 func NewFlowBuilder(opts FlowOptions) *FlowBuilder {
-	return &FlowBuilder{opts: opts, procs: make(map[uint32]*flowProc)}
+	return &FlowBuilder{opts: opts, procs: make(map[flowKey]*flowProc)}
 }
 
 // Add takes the next message of the stream. It returns false when no later
@@ -139,10 +146,11 @@ func (b *FlowBuilder) learn(m *decode.Message) {
 		clear(b.procs)
 	}
 	proc := func(pid uint32) *flowProc {
-		p := b.procs[pid]
+		k := flowKey{m.Node, pid}
+		p := b.procs[k]
 		if p == nil {
 			p = &flowProc{}
-			b.procs[pid] = p
+			b.procs[k] = p
 		}
 		return p
 	}
@@ -164,7 +172,7 @@ func (b *FlowBuilder) learn(m *decode.Message) {
 // Flow returns the diagram of the messages selected so far.
 func (b *FlowBuilder) Flow() *Flow {
 	f := &Flow{Arrows: b.arrows, Selected: b.n}
-	index := make(map[uint32]int)
+	index := make(map[flowKey]int)
 	for i := range f.Arrows {
 		a := &f.Arrows[i]
 		m := &a.Msg
@@ -190,20 +198,32 @@ func (b *FlowBuilder) Flow() *Flow {
 		a.Label, a.Error = flowLabel(m), flowIsError(m)
 		from, to := flowEnds(m)
 		for _, pid := range []uint32{from, to} {
-			if _, ok := index[pid]; !ok {
-				index[pid] = len(f.Lifelines)
-				f.Lifelines = append(f.Lifelines, b.lifeline(pid, i))
+			if _, ok := index[flowKey{m.Node, pid}]; !ok {
+				index[flowKey{m.Node, pid}] = len(f.Lifelines)
+				f.Lifelines = append(f.Lifelines, b.lifeline(m.Node, pid, i))
 			}
 		}
 	}
+	multi := false
+	for _, l := range f.Lifelines {
+		multi = multi || l.Node != f.Lifelines[0].Node
+	}
 	slices.SortStableFunc(f.Lifelines, func(x, y Lifeline) int {
+		if multi && x.Node != y.Node {
+			return strings.Compare(x.Node, y.Node) // a node's processes side by side
+		}
 		if x.rank != y.rank {
 			return x.rank - y.rank
 		}
 		return x.first - y.first
 	})
 	for i, l := range f.Lifelines {
-		index[l.PID] = i
+		index[flowKey{l.Node, l.PID}] = i
+	}
+	if !multi {
+		for i := range f.Lifelines {
+			f.Lifelines[i].Node = "" // one node: its name on every lifeline says nothing
+		}
 	}
 	requests := make(map[uint64]int)
 	for i := range f.Arrows {
@@ -212,7 +232,7 @@ func (b *FlowBuilder) Flow() *Flow {
 			continue
 		}
 		from, to := flowEnds(&a.Msg)
-		a.From, a.To = index[from], index[to]
+		a.From, a.To = index[flowKey{a.Msg.Node, from}], index[flowKey{a.Msg.Node, to}]
 		if a.Kind == ArrowRequest {
 			requests[a.Msg.Seq] = i
 		}
@@ -229,9 +249,9 @@ func (b *FlowBuilder) Flow() *Flow {
 }
 
 // lifeline names the process pid from what its messages said.
-func (b *FlowBuilder) lifeline(pid uint32, first int) Lifeline {
-	l := Lifeline{PID: pid, rank: flowClientRank, first: first}
-	p := b.procs[pid]
+func (b *FlowBuilder) lifeline(node string, pid uint32, first int) Lifeline {
+	l := Lifeline{Node: node, PID: pid, rank: flowClientRank, first: first}
+	p := b.procs[flowKey{node, pid}]
 	if p == nil {
 		return l
 	}

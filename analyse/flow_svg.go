@@ -111,8 +111,12 @@ func WriteFlowSVG(w io.Writer, f *Flow) error {
 		if comm == "" {
 			comm = "?"
 		}
-		fmt.Fprintf(bw, `<text class="comm" x="%d" y="%d">%s</text><text class="pid" x="%d" y="%d">pid %d</text></g>`+"\n",
-			x(i), headY+16, flowXML(comm), x(i), headY+30, l.PID)
+		pid := "pid " + strconv.FormatUint(uint64(l.PID), 10)
+		if l.Node != "" {
+			pid = l.Node + " " + pid
+		}
+		fmt.Fprintf(bw, `<text class="comm" x="%d" y="%d">%s</text><text class="pid" x="%d" y="%d">%s</text></g>`+"\n",
+			x(i), headY+16, flowXML(comm), x(i), headY+30, flowXML(pid))
 	}
 	flowSVGActivations(bw, f, x, y)
 	for i := range f.Arrows {

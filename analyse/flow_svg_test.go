@@ -125,7 +125,11 @@ func TestFlowSVGCaptures(t *testing.T) {
 				if comm == "" {
 					comm = "?"
 				}
-				if want := comm + " pid " + strconv.FormatUint(uint64(l.PID), 10); i < len(s.heads) && s.heads[i] != want {
+				pid := "pid " + strconv.FormatUint(uint64(l.PID), 10)
+				if l.Node != "" {
+					pid = l.Node + " " + pid // a capture of several nodes
+				}
+				if want := comm + " " + pid; i < len(s.heads) && s.heads[i] != want {
 					t.Errorf("header %d = %q, want %q", i, s.heads[i], want)
 				}
 			}

@@ -23,6 +23,7 @@ const (
 // Op is one row of the ops table: the requests of one operation of one
 // service and the answers to them.
 type Op struct {
+	Node    string // the node, in a capture of several nodes (see Aggregator.Nodes)
 	Service string
 	Op      string // the operation, or "qb_id=N" for messages without one (corosync)
 
@@ -45,7 +46,7 @@ type Op struct {
 	ReplyBytes    uint64 // Size of the answers, acks included
 }
 
-type opKey struct{ service, op string }
+type opKey struct{ node, service, op string }
 
 type opStats struct {
 	Op
@@ -108,11 +109,11 @@ func finalAck(service string) bool {
 	return true
 }
 
-func (a *Aggregator) op(service, op string) *opStats {
-	k := opKey{service, op}
+func (a *Aggregator) op(node, service, op string) *opStats {
+	k := opKey{node, service, op}
 	st := a.ops[k]
 	if st == nil {
-		st = &opStats{Op: Op{Service: service, Op: op}}
+		st = &opStats{Op: Op{Node: node, Service: service, Op: op}}
 		a.ops[k] = st
 	}
 	return st
@@ -124,7 +125,7 @@ func (a *Aggregator) addOp(m *decode.Message) {
 		if m.Role != decode.RoleRequest {
 			return
 		}
-		st := a.op(m.Service, opName(m))
+		st := a.op(m.Node, m.Service, opName(m))
 		st.Requests++
 		st.RequestBytes += uint64(m.Size)
 		if m.QBID < 0 {
@@ -134,7 +135,7 @@ func (a *Aggregator) addOp(m *decode.Message) {
 	case m.ReplyTo != nil:
 		a.answer(m)
 	case m.Channel == capfile.ChannelResponse && m.QBID >= 0:
-		st := a.op(m.Service, opName(m))
+		st := a.op(m.Node, m.Service, opName(m))
 		st.NoRequest++
 		st.ReplyBytes += uint64(m.Size)
 		if isError(m) {
@@ -154,7 +155,7 @@ func (a *Aggregator) answer(m *decode.Message) {
 		if op == "" {
 			op = opName(m)
 		}
-		st = a.op(m.Service, op)
+		st = a.op(m.Node, m.Service, op)
 	}
 	st.ReplyBytes += uint64(m.Size)
 	if isError(m) && (p == nil || !p.failed) {
@@ -216,7 +217,7 @@ func (a *Aggregator) Ops() []Op {
 		rows = append(rows, r)
 	}
 	slices.SortFunc(rows, func(x, y Op) int {
-		return cmp.Or(cmp.Compare(x.Service, y.Service), cmp.Compare(x.Op, y.Op))
+		return cmp.Or(cmp.Compare(x.Node, y.Node), cmp.Compare(x.Service, y.Service), cmp.Compare(x.Op, y.Op))
 	})
 	return rows
 }

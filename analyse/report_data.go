@@ -22,13 +22,13 @@ type LatencyBucket struct {
 // histogram's precision (3 significant digits): a latency near a bound may
 // count in its neighbour.
 func (a *Aggregator) LatencyBuckets(service, op string) []LatencyBucket {
-	st := a.ops[opKey{service, op}]
-	if st == nil || st.hist == nil {
+	hist := a.latencyHist(service, op)
+	if hist == nil {
 		return nil
 	}
 	bounds := latencyBounds()
 	counts := make([]uint64, len(bounds))
-	for _, b := range st.hist.Distribution() {
+	for _, b := range hist.Distribution() {
 		if b.Count == 0 {
 			continue
 		}
@@ -214,7 +214,7 @@ func (t *backlogTable) series() []BacklogSeries {
 // messages sent and keeps its flow diagram.
 type busiestSecond struct {
 	opts    FlowOptions
-	procs   map[uint32]*flowProc // shared by the builders: names learnt over the whole capture
+	procs   map[flowKey]*flowProc // shared by the builders: names learnt over the whole capture
 	sec     int64
 	count   int
 	cur     *FlowBuilder
@@ -224,7 +224,7 @@ type busiestSecond struct {
 }
 
 func newBusiestSecond(max int) busiestSecond {
-	return busiestSecond{opts: FlowOptions{Max: max}, procs: make(map[uint32]*flowProc)}
+	return busiestSecond{opts: FlowOptions{Max: max}, procs: make(map[flowKey]*flowProc)}
 }
 
 func (b *busiestSecond) add(m *decode.Message) {

@@ -83,7 +83,8 @@ func (a *Aggregator) opsTable() *Table {
 			"unanswered", "UNANS", "no_request", "NOREQ", "errors", "ERR", "latencies", "N",
 			"min_ns", "MIN", "p50_ns", "P50", "p90_ns", "P90", "p99_ns", "P99", "max_ns", "MAX",
 			"sum_ns", "SUM", "request_bytes", "REQ_BYTES", "reply_bytes", "REPLY_BYTES")}
-	for _, r := range a.Ops() {
+	ops := a.Ops()
+	for _, r := range ops {
 		lat := []any{nil, nil, nil, nil, nil, nil}
 		if r.Latencies > 0 {
 			lat = []any{r.Min, r.P50, r.P90, r.P99, r.Max, r.Sum}
@@ -92,7 +93,7 @@ func (a *Aggregator) opsTable() *Table {
 		row = append(row, lat...)
 		t.Rows = append(t.Rows, append(row, r.RequestBytes, r.ReplyBytes))
 	}
-	return t
+	return a.withNode(t, func(i int) string { return ops[i].Node })
 }
 
 func (a *Aggregator) clientsTable() *Table {
@@ -100,11 +101,12 @@ func (a *Aggregator) clientsTable() *Table {
 		Columns: cols("pid", "PID", "comm", "COMM", "service", "SERVICE", "requests", "REQ",
 			"replies", "REPLIES", "events", "EVENTS", "bytes_out", "BYTES_OUT", "bytes_in", "BYTES_IN",
 			"first", "FIRST", "last", "LAST", "rate", "MSG/S")}
-	for _, c := range a.Clients() {
+	clients := a.Clients()
+	for _, c := range clients {
 		t.Rows = append(t.Rows, []any{c.PID, c.Comm, c.Service, c.Requests, c.Replies, c.Events,
 			c.BytesOut, c.BytesIn, timeOrNil(c.First), timeOrNil(c.Last), c.Rate()})
 	}
-	return t
+	return a.withNode(t, func(i int) string { return clients[i].Node })
 }
 
 func (a *Aggregator) connectionsTable() *Table {

@@ -11,14 +11,14 @@ const (
 	epbFixedLength = 28 // type, length, interface, timestamp (2), captured and original lengths
 )
 
-// appendEPB appends one Enhanced Packet Block on interface 0 holding the
+// appendEPB appends one Enhanced Packet Block on interface ifc holding the
 // packet hdr followed by data, with
 // the direction in epb_flags (0: none) and comment (nil: none). Packets are
 // the recorder's hot path: building the block in one buffer and writing it
 // once costs a fraction of going through pcapgo's per-packet options, which
 // allocate; the section, interface and statistics blocks still go through
 // pcapgo.
-func appendEPB(b []byte, tsNanos int64, hdr, data []byte, direction uint32, comment []byte) []byte {
+func appendEPB(b []byte, ifc uint32, tsNanos int64, hdr, data []byte, direction uint32, comment []byte) []byte {
 	n := len(hdr) + len(data)
 	pad := func(n int) int { return (4 - n&3) & 3 }
 	opts := 0
@@ -36,7 +36,7 @@ func appendEPB(b []byte, tsNanos int64, hdr, data []byte, direction uint32, comm
 	le := binary.LittleEndian
 	b = le.AppendUint32(b, blockEPB)
 	b = le.AppendUint32(b, uint32(total))
-	b = le.AppendUint32(b, 0) // interface 0
+	b = le.AppendUint32(b, ifc)
 	b = le.AppendUint32(b, uint32(uint64(tsNanos)>>32))
 	b = le.AppendUint32(b, uint32(tsNanos))
 	b = le.AppendUint32(b, uint32(n))

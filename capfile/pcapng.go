@@ -37,6 +37,7 @@ const (
 	optHardware   = 2 // SHB
 	optOS         = 3 // SHB
 	optUserAppl   = 4 // SHB
+	optIfName     = 2 // IDB
 	optTSResol    = 9 // IDB
 	optTSOffset   = 14
 	optStartTime  = 2 // ISB
@@ -56,6 +57,7 @@ type iface struct {
 	res      uint8 // if_tsresol: power of ten, or of two when the top bit is set
 	tsoff    int64 // if_tsoffset, seconds
 	bad      string
+	info     InterfaceInfo // a merged capture's node; Node "" otherwise
 }
 
 var pow10 = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
@@ -278,6 +280,10 @@ func (r *Reader) parsePacket(typ uint32, body []byte, p *pending) string {
 	}
 	p.f = fr
 	p.time = f.time(ts)
+	p.node = f.info.Node
+	if p.node == "" {
+		p.node = r.section.Node
+	}
 	return ""
 }
 
@@ -314,8 +320,13 @@ func (r *Reader) readInterface(off int64, body []byte) error {
 		return r.fatal(off, "interface description block too short")
 	}
 	f := iface{linkType: r.u16(body), snaplen: r.u32(body[4:]), res: 6}
+	var name, comment string
 	r.options(body[8:], func(code uint16, v []byte) {
 		switch {
+		case code == optIfName:
+			name = string(v)
+		case code == optComment:
+			comment = string(v)
 		case code == optTSResol && len(v) >= 1:
 			f.res = v[0]
 		case code == optTSOffset && len(v) >= 8:
@@ -324,6 +335,10 @@ func (r *Reader) readInterface(off int64, body []byte) error {
 	})
 	if e := f.res & 0x7f; f.res&0x80 == 0 && e >= uint8(len(pow10)) || e > 63 {
 		f.bad = fmt.Sprintf("timestamp resolution %#x is out of range", f.res)
+	}
+	if name != "" && name != interfaceName {
+		f.info.Node = name
+		f.info.parseComment(comment)
 	}
 	r.ifaces = append(r.ifaces, f)
 	return nil

@@ -48,6 +48,7 @@ type pending struct {
 	time time.Time
 	data []byte // packet data: pseudo-header and libqb bytes
 	f    framing
+	node string // the node of the packet's interface or section
 }
 
 // NewReader reads the section header and the first interface description
@@ -194,6 +195,7 @@ func (r *Reader) read(rec *Record) error {
 		decodeIdentity(rec, p.data, *f, &r.strs)
 		rec.Time = p.time
 		rec.Packet = p.num
+		rec.Node = p.node
 		rec.Data = append(rec.Data[:0], p.data[f.hdrLen:]...)
 		start, next, last = p.off, n, p.num
 		r.take()

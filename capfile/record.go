@@ -99,6 +99,13 @@ type Record struct {
 
 	Data []byte // the libqb message bytes, at most OrigLen
 
+	// Node is the cluster node the record was made on: set by [Reader] from
+	// the section header, or from the record's interface in a merged
+	// capture; "" when the file does not say. A [Writer] of a merged
+	// capture puts the record on that node's interface; other Writers
+	// ignore it.
+	Node string
+
 	// Packet is set by [Reader]: the number of the record's first packet in
 	// the file, counting from 1 as Wireshark's frame.number does. [Writer]
 	// ignores it.

@@ -2,6 +2,7 @@ package capfile
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -16,7 +17,10 @@ type SectionInfo struct {
 	Recorder    string   // recorder name and version, e.g. "pcmk-trace v0.3.0"
 	Kernel      string   // operating system and kernel release, e.g. "Linux 6.1.0-18-amd64"
 	Hardware    string   // machine architecture, e.g. "amd64"; libqb headers are native-endian
-	Host        string   // host (node) name
+	Host        string   // host name (of the recorded UTS namespace)
+	Node        string   // cluster node name, when the recorder could read it
+	NodeID      uint32   // cluster node id, 0 when unknown
+	BootID      string   // the kernel's boot id, /proc/sys/kernel/random/boot_id
 	CommandLine string   // the recorder's command line
 	LibQB       []string // each libqb the recorder attached to: version and path
 	Pacemaker   []string // each Pacemaker version seen
@@ -27,6 +31,9 @@ type SectionInfo struct {
 // Keys of the section comment lines.
 const (
 	keyHost      = "host"
+	keyNode      = "node"
+	keyNodeID    = "nodeid"
+	keyBootID    = "boot-id"
 	keyCommand   = "command"
 	keyLibQB     = "libqb"
 	keyPacemaker = "pacemaker"
@@ -50,6 +57,11 @@ func (s *SectionInfo) comment() string {
 		b.WriteByte('\n')
 	}
 	line(keyHost, s.Host)
+	line(keyNode, s.Node)
+	if s.NodeID != 0 {
+		line(keyNodeID, strconv.FormatUint(uint64(s.NodeID), 10))
+	}
+	line(keyBootID, s.BootID)
 	line(keyCommand, s.CommandLine)
 	for _, v := range s.LibQB {
 		line(keyLibQB, v)
@@ -83,6 +95,12 @@ func (s *SectionInfo) parseComment(c string) {
 		switch {
 		case ok && key == keyHost:
 			s.Host = value
+		case ok && key == keyNode:
+			s.Node = value
+		case ok && key == keyNodeID && nodeID(value) != 0:
+			s.NodeID = nodeID(value)
+		case ok && key == keyBootID:
+			s.BootID = value
 		case ok && key == keyCommand:
 			s.CommandLine = value
 		case ok && key == keyLibQB:
@@ -118,4 +136,13 @@ func oneLine(s string) string {
 		s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 	}
 	return s
+}
+
+// nodeID parses a node id line; 0 means not a node id.
+func nodeID(v string) uint32 {
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(n)
 }

@@ -27,6 +27,10 @@ type WriterOptions struct {
 	// NoPacketComments leaves out the one-line comment for people reading
 	// the file in Wireshark that the first packet of each record carries.
 	NoPacketComments bool
+	// Interfaces, when set, makes a merged capture: one interface per node,
+	// in this order, instead of the one interface of a recording. Write
+	// puts each record on the interface of its Node.
+	Interfaces []InterfaceInfo
 }
 
 // The one interface of a capture file.
@@ -53,6 +57,8 @@ type Writer struct {
 	line   []byte // comment being built
 	err    error  // first write error; later calls return it
 	closed bool
+
+	ifIndex map[string]uint32 // interface of each node, in a merged capture
 }
 
 // errClosed is returned by a Writer used after Close; errors.Is(err,
@@ -85,13 +91,17 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	// with a large enough one), so the blocks it writes and the packets
 	// written straight to out (appendEPB) keep their order.
 	out := bufio.NewWriterSize(w, 256<<10)
-	ng, err := pcapgo.NewNgWriterInterface(out, pcapgo.NgInterface{
+	first := pcapgo.NgInterface{
 		Name:                interfaceName,
 		Description:         interfaceDesc,
 		LinkType:            opts.LinkType,
 		SnapLength:          MaxPacketLen,
 		TimestampResolution: 9,
-	}, pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{
+	}
+	if len(opts.Interfaces) > 0 {
+		first = opts.Interfaces[0].ngInterface(&opts)
+	}
+	ng, err := pcapgo.NewNgWriterInterface(out, first, pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{
 		Hardware:    s.Hardware,
 		OS:          s.Kernel,
 		Application: s.Recorder,
@@ -100,12 +110,18 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write capture header: %w", err)
 	}
-	return &Writer{
+	cw := &Writer{
 		ng:   ng,
 		out:  out,
 		opts: opts,
 		pkt:  make([]byte, HeaderLen),
-	}, nil
+	}
+	if len(opts.Interfaces) > 0 {
+		if cw.ifIndex, err = addInterfaces(ng, &opts); err != nil {
+			return nil, err
+		}
+	}
+	return cw, nil
 }
 
 // Create creates or truncates the file at path with mode 0600, since
@@ -180,6 +196,14 @@ func (w *Writer) write(rec *Record) error {
 	case rec.Channel == ChannelRequest:
 		direction = epbOutbound
 	}
+	var ifc uint32
+	if w.ifIndex != nil {
+		i, ok := w.ifIndex[rec.Node]
+		if !ok {
+			return fmt.Errorf("record seq %d: node %q has no interface", rec.Seq, rec.Node)
+		}
+		ifc = i
+	}
 	var comment []byte
 	npkt := max(1, (len(rec.Data)+maxChunk-1)/maxChunk)
 	if !w.opts.NoPacketComments {
@@ -196,7 +220,7 @@ func (w *Writer) write(rec *Record) error {
 			f |= FlagMore
 		}
 		putHeader(w.pkt, rec, f, uint32(off))
-		w.blk = appendEPB(w.blk[:0], ts.UnixNano(), w.pkt, rec.Data[off:end], direction, comment)
+		w.blk = appendEPB(w.blk[:0], ifc, ts.UnixNano(), w.pkt, rec.Data[off:end], direction, comment)
 		if _, err := w.out.Write(w.blk); err != nil {
 			return err
 		}

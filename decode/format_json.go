@@ -126,6 +126,7 @@ func AppendJSON(b []byte, m *Message, omitXML bool) []byte {
 	b = appendOptional(b, `,"rc":`, m.RC)
 	b = appendOptional(b, `,"origin":`, m.Origin)
 	b = appendOptional(b, `,"proxied_for":`, m.ProxiedFor)
+	b = appendOptional(b, `,"cluster_msg":`, m.ClusterMsg)
 	if m.Relays != 0 {
 		b = appendUint(append(b, `,"relays":`...), m.Relays)
 	}
@@ -148,6 +149,7 @@ func AppendJSON(b []byte, m *Message, omitXML bool) []byte {
 }
 
 func appendIdentity(b []byte, m *Message) []byte {
+	b = appendOptional(b, `,"node":`, m.Node)
 	b = appendUint(append(b, `,"pid":`...), uint64(m.PID))
 	b = appendJSONString(append(b, `,"comm":`...), m.Comm)
 	b = appendJSONString(append(b, `,"service":`...), m.Service)

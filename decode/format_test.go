@@ -30,6 +30,7 @@ func sampleMessages(t *testing.T) []*Message {
 	cut := msgRec("cib_rw", capfile.ChannelRequest, plainA(registerXML, 0)[:70])
 	cut.Seq, cut.OrigLen, cut.Flags = g.seq+2, 126, capfile.FlagTruncated|capfile.FlagRX
 	recs := append(g.recs, bad, cut)
+	recs = append(recs, cpgRecords(g.seq+3, "sample\x00")...)
 	var opts Options
 	opts.Lifecycle = true
 	msgs, _ := decodeAll(t, recs, opts)

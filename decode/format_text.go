@@ -26,7 +26,8 @@ type TextFormatter struct {
 
 	w     *bufio.Writer
 	buf   []byte
-	comms map[uint32]string // client pid -> command name, learned from requests
+	comms map[nodePID]string // client pid -> command name, learned from requests
+	node  string             // the node of the message being written: pids are per node
 }
 
 // maxComms bounds the pid -> name memory of a TextFormatter.
@@ -34,7 +35,7 @@ const maxComms = 4096
 
 // NewTextFormatter returns a TextFormatter writing to w.
 func NewTextFormatter(w io.Writer) *TextFormatter {
-	return &TextFormatter{w: bufio.NewWriterSize(w, 64<<10), comms: make(map[uint32]string)}
+	return &TextFormatter{w: bufio.NewWriterSize(w, 64<<10), comms: make(map[nodePID]string)}
 }
 
 // Flush writes buffered output.
@@ -69,6 +70,10 @@ func (f *TextFormatter) appendLine(b []byte, m *Message) []byte {
 	if !m.Time.IsZero() {
 		b = m.Time.In(loc).AppendFormat(b, "15:04:05.000000")
 		b = append(b, ' ')
+	}
+	f.node = m.Node
+	if m.Node != "" {
+		b = append(append(b, m.Node...), ' ')
 	}
 	if m.Seq != 0 || m.Kind != KindInvalid {
 		b = appendUint(append(b, '#'), m.Seq)
@@ -198,10 +203,16 @@ func (f *TextFormatter) learn(pid, serverView uint32, comm string) {
 	if len(f.comms) >= maxComms {
 		clear(f.comms)
 	}
-	f.comms[pid] = comm
+	f.comms[nodePID{f.node, pid}] = comm
 	if serverView != 0 && serverView != pid {
-		f.comms[serverView] = comm
+		f.comms[nodePID{f.node, serverView}] = comm
 	}
+}
+
+// nodePID is a pid on a node: a merged capture's nodes may share pid numbers.
+type nodePID struct {
+	node string
+	pid  uint32
 }
 
 // appendClient writes pid/comm, with the name learned from the client's
@@ -209,7 +220,7 @@ func (f *TextFormatter) learn(pid, serverView uint32, comm string) {
 func (f *TextFormatter) appendClient(b []byte, pid uint32, comm string) []byte {
 	b = appendUint(b, uint64(pid))
 	if comm == "" {
-		comm = f.comms[pid]
+		comm = f.comms[nodePID{f.node, pid}]
 	}
 	if comm != "" {
 		b = append(append(b, '/'), comm...)

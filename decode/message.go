@@ -90,6 +90,12 @@ type Message struct {
 	ServerPID uint32
 	Conn      string // connection key
 	RX        bool   // seen on the receive side
+	Node      string // cluster node the message was recorded on; "" when the capture does not say (capfile.Record.Node)
+
+	// ClusterMsg ties the copies of one CPG multicast together: the same
+	// on its send (a cpg request) and on its delivery (a cpg event) on every
+	// node; "" for other messages and in captures that name no node.
+	ClusterMsg string
 
 	// libqb layer.
 	QBID    int32 // message id (request id, reply-to id or event id)

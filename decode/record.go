@@ -57,6 +57,7 @@ func base(rec *capfile.Record) *Message {
 		ServerPID: rec.ServerPID,
 		Conn:      rec.Conn,
 		RX:        rec.Flags&capfile.FlagRX != 0,
+		Node:      rec.Node,
 	}
 }
 
@@ -115,6 +116,7 @@ func (r *Reader) message(rec *capfile.Record) {
 		return
 	}
 	if fam == pcmk.FamilyCorosync || (fam == pcmk.FamilyOther && (len(data) < pcmk.EnvelopeLen || pcmk.DetectDialect(data, h.Size) == DialectAuto)) {
+		clusterMsg(m, rec, data)
 		r.done(m) // not Pacemaker: the libqb layer is all there is
 		return
 	}

@@ -38,7 +38,7 @@ func TestDissectorOnRedacted(t *testing.T) {
 	}
 }
 
-// redactFile writes a redacted copy of in (every node name a secret too)
+// redactFile writes a redacted copy of in (the sandbox's node names taken for secrets)
 // and returns how many messages changed.
 func redactFile(t *testing.T, in, out string) uint64 {
 	t.Helper()
@@ -51,7 +51,7 @@ func redactFile(t *testing.T, in, out string) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := redact.Rules{Values: []string{"node1"}}
+	rules := redact.Rules{Values: []string{"node1", "node2", "node3"}}
 	red, err := redact.New(redact.Options{Rules: rules})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/pcmk-trace/pcmk-trace/analyse"
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
 )
@@ -20,7 +21,10 @@ const decodeExample = `  # the conversation, one line per message
   pcmk-trace decode -v --comm cibadmin cib.pcapng
 
   # JSON lines for scripts: slow CIB replies
-  pcmk-trace decode -f json cib.pcapng | jq 'select(.latency_ns > 1000000)'`
+  pcmk-trace decode -f json cib.pcapng | jq 'select(.latency_ns > 1000000)'
+
+  # what request #12 caused on every node of a merged capture
+  pcmk-trace decode --follow 12 cluster.pcapng`
 
 // decodeOptions are the flags of pcmk-trace decode, and what parseDecode makes of them.
 type decodeOptions struct {
@@ -32,6 +36,8 @@ type decodeOptions struct {
 	lifecycle bool
 	strict    bool
 	utc       bool
+	follow    uint64
+	window    time.Duration
 
 	file string
 	opts decode.Options
@@ -46,6 +52,8 @@ func (o *decodeOptions) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.lifecycle, "lifecycle", false, "also print connection set-up and teardown records")
 	fs.BoolVar(&o.strict, "strict-xml", false, "check every message's XML with a full parser (slower)")
 	fs.BoolVar(&o.utc, "utc", false, "print times in UTC")
+	fs.Uint64Var(&o.follow, "follow", 0, "only what request `SEQ` caused, on every node: its replies, its CPG messages and their deliveries, and the reactions within --window")
+	fs.DurationVar(&o.window, "window", analyse.DefaultFollowWindow, "with --follow: how long a process that received part of the change may react, a `DURATION`")
 }
 
 // parseDecode parses and checks decode's arguments; it returns nil options when -h was shown.
@@ -58,6 +66,9 @@ func parseDecode(args []string, stdout, stderr io.Writer) (*decodeOptions, error
 		return nil, err
 	}
 	o.file = file
+	if o.window <= 0 {
+		return nil, exitCode{2, errors.New("decode: --window must be positive")}
+	}
 	switch o.format {
 	case "text", "json", "xml":
 	default:
@@ -121,6 +132,11 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fm := o.newFormatter(stdout)
 	ops := newOpFilter(o.filter.ops)
+	if o.format == "text" {
+		for _, l := range nodeLines(in.c.src.r) {
+			fmt.Fprintln(stdout, "# "+l)
+		}
+	}
 
 	// How far a long decode has read, when the output goes elsewhere (a file or a pipe).
 	statusOut := stderr
@@ -131,6 +147,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer status.clear()
 	var n uint64
 	var readErr error
+	fl := &analyse.Follower{Seq: o.follow, Window: o.window}
 	for {
 		if ctx.Err() != nil {
 			// The decoding goroutine may still be busy: its counts are not final.
@@ -156,6 +173,15 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if !ops.match(m) {
 			continue
 		}
+		if o.follow != 0 {
+			keep, more := fl.Add(m)
+			if !more {
+				break
+			}
+			if !keep {
+				continue
+			}
+		}
 		if err := fm.Format(m); err != nil {
 			return err
 		}
@@ -168,6 +194,10 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	status.clear()
 	warnUnknownOps(stderr, "decode", name, o.filter.ops, ops.seen)
+	if o.follow != 0 && !fl.Found() {
+		fmt.Fprintf(stderr, "pcmk-trace: decode: --follow %d: no such message in %s (or the filters left it out)\n", o.follow, name)
+		return exitCode{1, nil}
+	}
 	if in.reportEnd(stderr, readErr) {
 		return exitCode{1, nil}
 	}

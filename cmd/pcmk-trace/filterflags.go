@@ -97,6 +97,9 @@ func openCapture(name string) (*captureFile, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	c.src = &peekedSource{r: cr}
+	// The first record comes after every interface description: a merged capture's
+	// nodes are all known from here on (nodeLines).
+	c.src.peek()
 	return c, nil
 }
 

@@ -28,6 +28,7 @@ type flowOptions struct {
 	output string
 	filter filterFlags
 	around uint64
+	follow uint64
 	window time.Duration
 	max    int
 	width  int
@@ -41,7 +42,8 @@ func (o *flowOptions) flags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of standard output")
 	o.filter.flags(fs)
 	fs.Uint64Var(&o.around, "around", 0, "only message `SEQ`'s conversation (its connection) and all messages within --window after it")
-	fs.DurationVar(&o.window, "window", time.Second, "with --around: how far before (same connection) and after (any) to look, a `DURATION`")
+	fs.Uint64Var(&o.follow, "follow", 0, "only what request `SEQ` caused, on every node (see decode --follow)")
+	fs.DurationVar(&o.window, "window", time.Second, "with --around: how far before (same connection) and after (any) to look; with --follow: how long a process may react (default 2s), a `DURATION`")
 	fs.IntVar(&o.max, "max", 500, "draw at most `N` arrows (0: no limit)")
 	fs.IntVar(&o.width, "width", 0, "text: cut lines to `N` columns (default: the terminal's width, else 120)")
 }
@@ -63,6 +65,12 @@ func parseFlow(args []string, stdout, stderr io.Writer) (*flowOptions, error) {
 		return nil, err
 	}
 	o.file = file
+	if o.follow != 0 && !fs.Changed("window") {
+		o.window = analyse.DefaultFollowWindow
+	}
+	if o.follow != 0 && o.around != 0 {
+		return nil, exitCode{2, errors.New("flow: --around and --follow select differently: give one")}
+	}
 	if _, ok := flowWriters[o.format]; !ok {
 		return nil, exitCode{2, fmt.Errorf("flow: unknown format %q (svg, text, mermaid or plantuml)", o.format)}
 	}
@@ -93,6 +101,7 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var n uint64
 	ops := newOpFilter(o.filter.ops)
 	var readErr error
+	fl := &analyse.Follower{Seq: o.follow, Window: o.window}
 	for {
 		if ctx.Err() != nil {
 			status.clear()
@@ -114,6 +123,15 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if !ops.match(m) {
 			continue
 		}
+		if o.follow != 0 {
+			keep, more := fl.Add(m)
+			if !more {
+				break
+			}
+			if !keep {
+				continue
+			}
+		}
 		if !b.Add(m) {
 			break
 		}
@@ -125,6 +143,9 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if !b.Found() {
 		return exitCode{1, fmt.Errorf("flow: --around %d: no such message in %s (or the filters left it out)", o.around, name)}
+	}
+	if o.follow != 0 && !fl.Found() {
+		return exitCode{1, fmt.Errorf("flow: --follow %d: no such message in %s (or the filters left it out)", o.follow, name)}
 	}
 	f := b.Flow()
 	if f.Cut() {

@@ -16,7 +16,7 @@ func (r *recorder) writerOptions(args []string) capfile.WriterOptions {
 	s.Recorder = "pcmk-trace " + version
 	s.Hardware = runtime.GOARCH
 	s.Kernel = kernelName()
-	s.Host, _ = os.Hostname()
+	r.setNodeInfo(s)
 	s.CommandLine = commandLine(append([]string{"pcmk-trace", "record"}, hideValues(args)...))
 	if r.o.redact {
 		s.Redacted = r.o.rf.rules().Describe()

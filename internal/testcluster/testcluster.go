@@ -36,6 +36,7 @@ type Config struct {
 	Release string // "bookworm" (the host's packages, default), "trixie", "sid", or a root path
 	IPC     string // "" (shared memory) or "socket"
 	Remote  bool   // also start remote1, a Pacemaker Remote node (see [Cluster.CommandRemote])
+	Nodes   int    // 0 or 1: one node; more: that many cluster nodes (see [Cluster.NodeCommand])
 }
 
 // Releases lists the releases the version-matrix tests run on: PCMK_TRACE_RELEASES
@@ -56,6 +57,8 @@ type Cluster struct {
 	InitPID    int    // host pid of the sandbox's PID 1; nsenter -t InitPID enters it
 	Remote     bool   // remote1 runs (Config.Remote)
 	RemotePID  int    // host pid of the remote node's PID 1, when Remote
+	Nodes      int    // cluster nodes: 1, or Config.Nodes
+	NodePIDs   []int  // host pid of each node's PID 1 (node1 first); InitPID is node1's
 }
 
 var (
@@ -129,8 +132,8 @@ func RequireConfig(t testing.TB, cfg Config) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Cluster{Name: name, Release: cfg.Release, IPC: cfg.IPC, Remote: cfg.Remote, ScriptPath: script}
-	out, err := c.script("up")
+	c := &Cluster{Name: name, Release: cfg.Release, IPC: cfg.IPC, Remote: cfg.Remote, ScriptPath: script, Nodes: max(1, cfg.Nodes)}
+	out, err := c.script(c.upArgs()...)
 	if err != nil {
 		t.Fatalf("testcluster up %s: %v\n%s", name, err, out)
 	}
@@ -146,6 +149,9 @@ func RequireConfig(t testing.TB, cfg Config) *Cluster {
 		if c.RemotePID, err = c.remotePID(); err != nil {
 			t.Fatalf("testcluster pid --remote %s: %v", name, err)
 		}
+	}
+	if err := c.findNodes(); err != nil {
+		t.Fatal(err)
 	}
 	running[name] = c
 	started = append(started, c)
@@ -163,6 +169,9 @@ func instanceName(cfg Config) string {
 	}
 	if cfg.Remote {
 		name += "-remote"
+	}
+	if cfg.Nodes > 1 {
+		name += "-" + strconv.Itoa(cfg.Nodes) + "nodes"
 	}
 	return name
 }
@@ -217,7 +226,7 @@ func (c *Cluster) Down() ([]byte, error) {
 
 // Up (re)starts the instance after Down.
 func (c *Cluster) Up() ([]byte, error) {
-	out, err := c.script("up")
+	out, err := c.script(c.upArgs()...)
 	if err != nil {
 		return out, err
 	}
@@ -230,6 +239,9 @@ func (c *Cluster) Up() ([]byte, error) {
 		if c.RemotePID, err = c.remotePID(); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.findNodes(); err != nil {
+		return nil, err
 	}
 	mu.Lock()
 	running[c.Name] = c
