@@ -59,6 +59,7 @@ func commands() []command {
 		{"stats", "tables of a capture: response times, clients, backlogs, rate, sizes, loss", runStats},
 		{"flow", "draw a capture as a sequence diagram of processes (SVG, text, Mermaid, PlantUML)", runFlow},
 		{"report", "write a capture's tables, charts and busiest second as one HTML page", runReport},
+		{"export", "send a capture's request/reply pairs as spans to a tracing backend (OTLP)", runExport},
 		{"replay", "resend a capture's requests to a live daemon and compare the replies", runReplay},
 		{"version", "print the version", runVersion},
 	}
