@@ -63,8 +63,9 @@ type Converter struct {
 	convs   map[convKey]conv
 	cluster map[string]cause
 	pending map[uint64]*call
-	queue   []*call // waiting for an answer, oldest first
-	acked   []*call // acknowledged, waiting for an event, oldest ack first
+	ended   map[uint64]trace.SpanContext // SERVER spans of answered requests, for answers that come after
+	queue   []*call                      // waiting for an answer, oldest first
+	acked   []*call                      // acknowledged, waiting for an event, oldest ack first
 	last    time.Time
 	stats   Stats
 }
@@ -129,7 +130,7 @@ func NewConverter(sink *Sink, cfg Config) *Converter {
 	return &Converter{
 		sink: sink, cfg: cfg, ids: newIDs(cfg.Source),
 		procs: map[procKey]procInfo{}, causes: map[procKey]cause{}, convs: map[convKey]conv{},
-		cluster: map[string]cause{}, pending: map[uint64]*call{},
+		cluster: map[string]cause{}, pending: map[uint64]*call{}, ended: map[uint64]trace.SpanContext{},
 	}
 }
 
@@ -333,10 +334,16 @@ func (c *Converter) end(k *call, ans *decode.Message, at time.Time, code codes.C
 	sp.SetStatus(code, why)
 	sp.End(trace.WithTimestamp(at))
 	k.client.End(trace.WithTimestamp(at))
+	if len(c.ended) >= maxEntries {
+		clear(c.ended) // a late answer then starts a trace of its own
+	}
+	c.ended[k.req.Seq] = sp.SpanContext()
 }
 
 // notification makes a PRODUCER span of a notification, an event that
-// answers no request, or an answer whose request's spans have ended.
+// answers no request, or an answer whose request's spans have ended (an
+// execd completion after its reply): that one is a child of the request's
+// SERVER span.
 func (c *Converter) notification(m *decode.Message, node string) {
 	c.stats.Notifications++
 	from, to := procKey{node, m.ServerPID}, procKey{node, m.ClientPID}
@@ -346,6 +353,11 @@ func (c *Converter) notification(m *decode.Message, node string) {
 	full, _ := fullName(m.Comm)
 	p := Process{Node: node, Service: full, Comm: m.Comm, PID: m.PID}
 	par, caused := c.parent(m, from)
+	if m.ReplyTo != nil {
+		if sc, ok := c.ended[m.ReplyTo.Seq]; ok {
+			par, caused = cause{sc, m.Time, 0}, true
+		}
+	}
 	if !caused {
 		c.stats.Traces++
 	}
