@@ -22,6 +22,8 @@ type recorder struct {
 	w      *capfile.Writer
 	start  time.Time
 	status *status // the live counters, on stderr when it is a terminal
+	// onRecord, if set, sees every record kept before it is recycled (record --otlp).
+	onRecord func(*capfile.Record)
 
 	mu       sync.Mutex // guards out (printing) against the flush loop
 	out      *bufio.Writer
@@ -72,6 +74,9 @@ func (r *recorder) loop(ctx context.Context, stop context.CancelFunc) error {
 			r.status.clear()
 			writeLine(r.out, rec)
 			r.mu.Unlock()
+		}
+		if r.onRecord != nil {
+			r.onRecord(rec)
 		}
 		if r.o.count > 0 && r.messages >= r.o.count && rec.Kind == capfile.KindMessage {
 			stop()
