@@ -387,4 +387,3 @@ func checkJaeger(t *testing.T, queryURL string, files []string, want []export.Sp
 		t.Errorf("the widest trace spans %d nodes, want %d", most, nodes)
 	}
 }
-
