@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -28,6 +29,11 @@ func NewOTLP(ctx context.Context, rawURL string) (sdktrace.SpanExporter, error) 
 	opts := []otlptracehttp.Option{
 		otlptracehttp.WithEndpoint(u.Host),
 		otlptracehttp.WithURLPath(path),
+		// A backend that is down is retried for a while, not for the
+		// minute the exporter waits by default.
+		otlptracehttp.WithRetry(otlptracehttp.RetryConfig{
+			Enabled: true, InitialInterval: 500 * time.Millisecond, MaxInterval: 5 * time.Second, MaxElapsedTime: 15 * time.Second,
+		}),
 	}
 	if u.Scheme == "http" {
 		opts = append(opts, otlptracehttp.WithInsecure())

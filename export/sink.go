@@ -28,6 +28,10 @@ type SinkOptions struct {
 	BatchSize    int
 	QueueSize    int
 	BatchTimeout time.Duration
+	// StopOnError fails every export after the first failed one at once,
+	// instead of trying (and retrying) each batch: a file's export ends
+	// quickly when the backend refuses or is down.
+	StopOnError bool
 }
 
 // Process is the resource of the spans of one process: the node, the
@@ -67,7 +71,7 @@ func NewSink(exp sdktrace.SpanExporter, o SinkOptions) *Sink {
 	if o.BatchTimeout <= 0 {
 		o.BatchTimeout = time.Second
 	}
-	s := &Sink{exp: &countingExporter{inner: exp}, ids: &idGenerator{}, tracers: map[Process]trace.Tracer{}}
+	s := &Sink{exp: &countingExporter{inner: exp, stop: o.StopOnError}, ids: &idGenerator{}, tracers: map[Process]trace.Tracer{}}
 	opts := []sdktrace.BatchSpanProcessorOption{
 		sdktrace.WithMaxExportBatchSize(o.BatchSize),
 		sdktrace.WithMaxQueueSize(o.QueueSize),
@@ -157,6 +161,7 @@ func (p sharedProcessor) ForceFlush(ctx context.Context) error { return p.s.proc
 // countingExporter counts what the backend accepted and refused.
 type countingExporter struct {
 	inner sdktrace.SpanExporter
+	stop  bool // fail at once after the first error
 
 	mu               sync.Mutex
 	exported, failed uint64
@@ -164,6 +169,13 @@ type countingExporter struct {
 }
 
 func (e *countingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.mu.Lock()
+	if e.stop && e.err != nil {
+		e.failed += uint64(len(spans))
+		e.mu.Unlock()
+		return e.err
+	}
+	e.mu.Unlock()
 	err := e.inner.ExportSpans(ctx, spans)
 	e.mu.Lock()
 	defer e.mu.Unlock()

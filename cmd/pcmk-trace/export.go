@@ -96,7 +96,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("export: %w", err)
 	}
 	start := time.Now()
-	sink := export.NewSink(exp, export.SinkOptions{Blocking: true})
+	sink := export.NewSink(exp, export.SinkOptions{Blocking: true, StopOnError: true})
 	var total export.Stats
 	var bad bool
 	for _, name := range o.files {

@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	collpb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
@@ -150,5 +152,21 @@ func TestExportOTLPRefused(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "0 spans exported, 340 failed") || !strings.Contains(err.Error(), "400") {
 		t.Errorf("err %v; stderr: %s", err, stderr)
+	}
+}
+
+// TestExportOTLPDown ends quickly, exit status 1, when nothing listens.
+func TestExportOTLPDown(t *testing.T) {
+	url := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	start := time.Now()
+	_, stderr, err := runExportCmd(t, "--otlp", url, exportCapture)
+	if ec, ok := err.(exitCode); !ok || ec.code != 1 {
+		t.Fatalf("%v, want exit status 1; stderr: %s", err, stderr)
+	}
+	if !strings.Contains(stderr, "0 spans exported, 340 failed") {
+		t.Errorf("stderr: %s", stderr)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v", d)
 	}
 }
