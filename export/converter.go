@@ -39,6 +39,12 @@ type Config struct {
 	// decode.DefaultPendingTimeout).
 	AckWait        time.Duration
 	PendingTimeout time.Duration
+
+	// NodeOf and ClusterMsgOf, when set, read a message's node and the
+	// identity of a cluster-wide message (rule 1) where decode.Message does
+	// not carry them; "" means the message does not say.
+	NodeOf       func(*decode.Message) string
+	ClusterMsgOf func(*decode.Message) string
 }
 
 // Stats count what a Converter made.
@@ -148,7 +154,7 @@ func (c *Converter) Add(m *decode.Message) {
 	if m.Time.After(c.last) {
 		c.last = m.Time
 	}
-	node := nodeOf(m, c.cfg.Node)
+	node := c.nodeOf(m)
 	if m.Channel == capfile.ChannelRequest {
 		c.procs[procKey{node, m.ClientPID}] = procInfo{m.PID, m.Comm}
 	} else {
@@ -178,9 +184,27 @@ func (c *Converter) Close() {
 	clear(c.pending)
 }
 
+func (c *Converter) nodeOf(m *decode.Message) string {
+	if c.cfg.NodeOf != nil {
+		if n := c.cfg.NodeOf(m); n != "" {
+			return n
+		}
+	}
+	return nodeOf(m, c.cfg.Node)
+}
+
+func (c *Converter) clusterMsgOf(m *decode.Message) string {
+	if c.cfg.ClusterMsgOf != nil {
+		if k := c.cfg.ClusterMsgOf(m); k != "" {
+			return k
+		}
+	}
+	return clusterMsgOf(m)
+}
+
 // parent finds the cause of a message sent by process from (rules 1 and 2).
 func (c *Converter) parent(m *decode.Message, from procKey) (cause, bool) {
-	if k := clusterMsgOf(m); k != "" {
+	if k := c.clusterMsgOf(m); k != "" {
 		if p, ok := c.cluster[k]; ok {
 			return cause{p.sc, m.Time, p.depth + 1}, true
 		}
@@ -242,7 +266,7 @@ func (c *Converter) request(m *decode.Message, node string) {
 		}
 		c.convs[ck] = conv{k.sc.TraceID(), m.Time}
 	}
-	if key := clusterMsgOf(m); key != "" {
+	if key := c.clusterMsgOf(m); key != "" {
 		if _, ok := c.cluster[key]; !ok {
 			c.addCluster(key, cause{k.sc, m.Time, par.depth})
 		}
@@ -370,7 +394,7 @@ func (c *Converter) notification(m *decode.Message, node string) {
 	sp.End(trace.WithTimestamp(m.Time))
 	sc := sp.SpanContext()
 	c.causes[to] = cause{sc, m.Time, par.depth}
-	if key := clusterMsgOf(m); key != "" {
+	if key := c.clusterMsgOf(m); key != "" {
 		if _, ok := c.cluster[key]; !ok {
 			c.addCluster(key, cause{sc, m.Time, par.depth})
 		}

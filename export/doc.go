@@ -38,9 +38,10 @@
 // seen, first match wins:
 //
 //  1. A copy of a cluster-wide message (a CPG message delivered on every
-//     node; a message's cluster identity, see clusterMsgOf) joins the
-//     trace of the first copy seen, as its child: in a merged capture the
-//     send comes first, so every delivery hangs under the send.
+//     node: the copies share an identity, decode's cluster_msg of a
+//     merged capture or [Config.ClusterMsgOf]) joins the trace of the
+//     first copy seen, as its child: in a merged capture the send comes
+//     first, so every delivery hangs under the send.
 //  2. A message sent by a process within [Config.Window] after that
 //     process received a request or a notification joins that cause's
 //     trace, as the child of the request's SERVER span or of the
