@@ -21,7 +21,7 @@ import (
 )
 
 // readCapture decodes a capture of testdata/captures.
-func readCapture(t *testing.T, name string) ([]*decode.Message, capfile.SectionInfo) {
+func readCapture(t testing.TB, name string) ([]*decode.Message, capfile.SectionInfo) {
 	t.Helper()
 	f, err := os.Open("../testdata/captures/" + name)
 	if err != nil {

@@ -243,6 +243,8 @@ func TestExportJaeger(t *testing.T) {
 		nodes int // the most nodes one trace spans
 	}{
 		{"bookworm-workload", []string{"../../testdata/captures/bookworm-workload.pcapng"}, 1},
+		{"bookworm-remote", []string{"../../testdata/captures/bookworm-remote.pcapng"}, 1},
+		{"bookworm-big-cib", []string{"../../testdata/captures/bookworm-big-cib.pcapng"}, 1},
 		// A merged three-node capture goes here, with nodes 3: a CIB change
 		// made on one node is one trace across all three.
 	} {

@@ -68,6 +68,10 @@ func TestExportDryRun(t *testing.T) {
 			t.Fatal("two runs gave different ids")
 		}
 	}
+	two := dryRunSpans(t, exportCapture, "../../testdata/captures/bookworm-big-cib.pcapng")
+	if big := dryRunSpans(t, "../../testdata/captures/bookworm-big-cib.pcapng"); len(two) != len(spans)+len(big) {
+		t.Errorf("two files: %d spans, want %d + %d", len(two), len(spans), len(big))
+	}
 	only := dryRunSpans(t, "--service", "attrd", exportCapture)
 	if len(only) == 0 || len(only) >= len(spans) {
 		t.Errorf("--service attrd: %d spans of %d", len(only), len(spans))
