@@ -245,6 +245,8 @@ func TestExportJaeger(t *testing.T) {
 		{"bookworm-workload", []string{"../../testdata/captures/bookworm-workload.pcapng"}, 1},
 		{"bookworm-remote", []string{"../../testdata/captures/bookworm-remote.pcapng"}, 1},
 		{"bookworm-big-cib", []string{"../../testdata/captures/bookworm-big-cib.pcapng"}, 1},
+		{"trixie-workload", []string{"../../testdata/captures/trixie-workload.pcapng"}, 1},
+		{"sid-workload", []string{"../../testdata/captures/sid-workload.pcapng"}, 1},
 		// A merged three-node capture goes here, with nodes 3: a CIB change
 		// made on one node is one trace across all three.
 	} {
