@@ -66,7 +66,7 @@ type Converter struct {
 
 	procs   map[procKey]procInfo
 	causes  map[procKey]cause
-	convs   map[convKey]conv
+	convs   map[procKey]conv // a tool's conversation
 	cluster map[string]cause
 	pending map[uint64]*call
 	ended   map[uint64]trace.SpanContext // SERVER spans of answered requests, for answers that come after
@@ -95,8 +95,6 @@ type cause struct {
 	at    time.Time
 	depth int
 }
-
-type convKey struct{ node, conn string }
 
 type conv struct {
 	trace trace.TraceID
@@ -135,7 +133,7 @@ func NewConverter(sink *Sink, cfg Config) *Converter {
 	}
 	return &Converter{
 		sink: sink, cfg: cfg, ids: newIDs(cfg.Source),
-		procs: map[procKey]procInfo{}, causes: map[procKey]cause{}, convs: map[convKey]conv{},
+		procs: map[procKey]procInfo{}, causes: map[procKey]cause{}, convs: map[procKey]conv{},
 		cluster: map[string]cause{}, pending: map[uint64]*call{}, ended: map[uint64]trace.SpanContext{},
 	}
 }
@@ -248,7 +246,7 @@ func (c *Converter) request(m *decode.Message, node string) {
 	k.req.XML = nil
 	par, caused := c.parent(m, from)
 	tid := c.ids.trace(m.Seq)
-	ck := convKey{node, m.Conn}
+	ck := procKey{node, m.ClientPID}
 	if !caused {
 		if cv, ok := c.convs[ck]; ok && !daemon && m.Time.Sub(cv.last) <= c.cfg.ConversationGap {
 			tid = cv.trace
@@ -291,9 +289,9 @@ func (c *Converter) request(m *decode.Message, node string) {
 }
 
 // answer ends k's spans at m, or notes an ack and waits for the answer
-// that follows it.
+// that follows it. A nack is final.
 func (c *Converter) answer(k *call, m *decode.Message) {
-	if m.Role == decode.RoleAck && k.ack == nil {
+	if m.Role == decode.RoleAck && k.ack == nil && m.Root != "nack" {
 		a := *m
 		a.XML = nil
 		k.ack = &a

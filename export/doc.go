@@ -47,10 +47,10 @@
 //     trace, as the child of the request's SERVER span or of the
 //     notification's span. The chain stops after [Config.MaxDepth] hops.
 //  3. A request of a command-line tool (a process that is not one of
-//     Pacemaker's daemons or corosync) on a connection whose previous
-//     request was at most [Config.ConversationGap] ago joins that
+//     Pacemaker's daemons or corosync) whose previous request, on any
+//     connection, was at most [Config.ConversationGap] ago joins that
 //     request's trace, as another root: one trace per tool conversation
-//     (crm_attribute's register, query and modify).
+//     (crm_resource's sign-on, CIB query and controller request).
 //  4. Anything else starts a trace of its own.
 //
 // So a crm_attribute run is one trace: its requests to attrd, attrd's

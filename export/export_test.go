@@ -400,3 +400,22 @@ func TestExportJSON(t *testing.T) {
 }
 
 var _ sdktrace.SpanExporter = (*JSONExporter)(nil)
+
+func TestExportNack(t *testing.T) {
+	q := request(1, 0, "crmadmin", 100, 300, "crmd", "ping")
+	nack := reply(2, time.Millisecond, "pacemaker-contr", q, decode.RoleAck, "")
+	nack.Root = "nack"
+	mem := tracetest.NewInMemoryExporter()
+	sink := NewSink(keep{mem}, SinkOptions{Blocking: true})
+	c := NewConverter(sink, Config{Source: "n", Node: "n"})
+	c.Add(q)
+	c.Add(nack)
+	sink.proc.ForceFlush(context.Background())
+	// Ended at the nack, before the converter closes.
+	s := find(t, mem.GetSpans(), trace.SpanKindClient, "ping")
+	if !s.EndTime.Equal(nack.Time) || s.Status.Code != codes.Error || s.Status.Description != "nack" {
+		t.Errorf("ping ends %v with %+v, want the nack's %v, error nack", s.EndTime, s.Status, nack.Time)
+	}
+	c.Close()
+	sink.Shutdown(context.Background())
+}
