@@ -13,10 +13,12 @@ CROSS     ?= darwin/amd64 darwin/arm64 freebsd/amd64 linux/arm64 windows/amd64
 # (3.0.0) and sid (3.0.x) run from debootstrapped roots; make test RELEASES=bookworm is quicker.
 RELEASES  ?= bookworm trixie sid
 export PCMK_TRACE_RELEASES = $(RELEASES)
+# The Jaeger the export tests run (tools/jaeger/go.mod pins it; jaegerVersion in the test too).
+JAEGER    := v1.75.0
 
 .DEFAULT_GOAL := build
 .PHONY: build generate check-generate deps test test-unit test-short fuzz demo bench lint format \
-	cluster-up cluster-down clean help
+	cluster-up cluster-down clean help jaeger
 
 ## build: build bin/pcmk-trace (no clang needed, the BPF object is committed)
 build:
@@ -36,11 +38,16 @@ deps:
 	scripts/deps
 
 ## test: deps, build, lint, check-generate and every test, the real-cluster ones included (root)
-test: deps build lint check-generate test-unit fuzz
+test: deps build jaeger lint check-generate test-unit fuzz
 	@echo "make test: all passed"
 
 test-unit:
 	$(GO) test -p 1 -count=1 -timeout 30m ./...
+
+## jaeger: build the Jaeger the export tests run, once, into .cache/jaeger (its own module: tools/jaeger)
+jaeger:
+	@test -x .cache/jaeger/$(JAEGER)/jaeger || { mkdir -p .cache/jaeger/$(JAEGER) && cd tools/jaeger && \
+		$(GO) build -o ../../.cache/jaeger/$(JAEGER)/jaeger github.com/jaegertracing/jaeger/cmd/jaeger; }
 
 ## test-short: run the tests that need neither root, a cluster nor eBPF (go test -short)
 test-short:

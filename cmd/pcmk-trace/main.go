@@ -62,6 +62,7 @@ func commands() []command {
 		{"redact", "remove passwords and other secrets from a capture file", runRedact},
 		{"report", "write a capture's tables, charts and busiest second as one HTML page", runReport},
 		{"merge", "merge the captures of a cluster's nodes into one, their clocks aligned by CPG messages", runMerge},
+		{"export", "send a capture's request/reply pairs as spans to a tracing backend (OTLP)", runExport},
 		{"replay", "resend a capture's requests to a live daemon and compare the replies", runReplay},
 		{"version", "print the version", runVersion},
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/capture"
+	"github.com/pcmk-trace/pcmk-trace/export"
 )
 
 const recordExample = `  # record everything into a file until Ctrl-C
@@ -43,6 +44,7 @@ type recordOptions struct {
 	noSocket  bool
 	redact    bool
 	rf        redactFlags
+	otlp      string
 }
 
 func (o *recordOptions) flags(fs *pflag.FlagSet) {
@@ -60,6 +62,7 @@ func (o *recordOptions) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.rx, "rx", false, "also record the receive side (more probe hits per message)")
 	fs.StringVar(&o.readyFile, "ready-file", "", "create `FILE` once every probe is attached")
 	fs.MarkHidden("ready-file")
+	fs.StringVar(&o.otlp, "otlp", "", "also send request/reply pairs as spans over OTLP/HTTP to `URL` as they are recorded")
 	fs.BoolVar(&o.noSocket, "no-socket", false, "leave out the socket transport (its syscall tracepoints)")
 	fs.MarkHidden("no-socket")
 	fs.Lookup("ring-size").DefValue = "16M"
@@ -104,6 +107,11 @@ func parseRecord(args []string, stdout, stderr io.Writer) (*recordOptions, error
 	}
 	if o.rf.set() {
 		o.redact = true // naming what to redact asks for redaction
+	}
+	if o.otlp != "" {
+		if _, err := export.NewOTLP(context.Background(), o.otlp); err != nil {
+			return nil, fs.usageError(fmt.Errorf("record: --otlp: %w", err))
+		}
 	}
 	if err := checkServices("record", o.services); err != nil {
 		// The kernel filters on any libqb service name, Pacemaker's or not: a warning.
@@ -174,6 +182,14 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 
+	var lx *liveExport
+	if o.otlp != "" {
+		if lx, err = startLiveExport(ctx, o.otlp, r.start); err != nil {
+			return exitCode{2, fmt.Errorf("record: --otlp: %w", err)}
+		}
+		r.onRecord = lx.record
+	}
+
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.Background())
 	wg.Go(func() { r.flushLoop(bg) })
@@ -183,5 +199,8 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	err = r.loop(ctx, stop)
 	stopBG()
 	wg.Wait()
+	if lx != nil {
+		err = errors.Join(err, lx.finish(stderr))
+	}
 	return r.finish(err)
 }

@@ -25,6 +25,8 @@ type recorder struct {
 	status *status // the live counters, on stderr when it is a terminal
 	// redactor removes secrets before records are written, with --redact
 	redactor *redact.Redactor
+	// onRecord, if set, sees every record kept before it is recycled (record --otlp).
+	onRecord func(*capfile.Record)
 
 	mu       sync.Mutex // guards out (printing) against the flush loop
 	out      *bufio.Writer
@@ -68,6 +70,9 @@ func (r *recorder) loop(ctx context.Context, stop context.CancelFunc) error {
 		}
 		if err := r.output(rec); err != nil {
 			return err
+		}
+		if r.onRecord != nil {
+			r.onRecord(rec)
 		}
 		if r.o.count > 0 && r.messages >= r.o.count && rec.Kind == capfile.KindMessage {
 			stop()

@@ -52,6 +52,7 @@ var rules = []rule{
 	{"capture", true, anyOf(under("decode"), under("replay")), "recording does not decode or replay"},
 	{"capfile", true, anyOf(under("decode"), under("replay")), "the file format does not decode or replay"},
 	{"decode", true, anyOf(under("capture"), under("replay")), "decoding needs no recorder and no replayer"},
+	{"export", true, anyOf(under("capture"), under("replay")), "exporting reads decoded messages only"},
 	{"replay/qbipc", true, func(dep string) bool {
 		return inModule(dep) && !under("pcmk")(dep) && !under("replay/qbipc")(dep) ||
 			strings.HasPrefix(dep, "github.com/gopacket/") || strings.HasPrefix(dep, "github.com/beevik/etree")
