@@ -5,6 +5,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/cilium/ebpf/link"
@@ -45,12 +46,21 @@ func (t *Tracer) attachLibraries(cfg Config) error {
 		if lib.Err != nil {
 			continue
 		}
-		lib.Version, lib.Err = inspectLibrary(lib.Path, symbols)
-		if lib.Err != nil {
-			continue
-		}
-		if lib.Err = t.attachLibrary(lib.Path, cfg.RX); lib.Err == nil {
-			attached++
+		// The path may lead through a process that has exited since: then
+		// another process's way to the same file serves.
+		for _, p := range append([]string{lib.Path}, lib.alternates...) {
+			lib.Version, lib.Err = inspectLibrary(p, symbols)
+			if lib.Err == nil {
+				lib.Err = t.attachLibrary(p, cfg.RX)
+			}
+			if lib.Err == nil {
+				lib.Path = p
+				attached++
+				break
+			}
+			if !errors.Is(lib.Err, os.ErrNotExist) {
+				break
+			}
 		}
 	}
 	t.libs = libs

@@ -68,6 +68,8 @@ type Library struct {
 	Dev     uint64 // device and inode: uprobes attach per inode
 	Ino     uint64
 	Err     error // why it is not probed, nil when it is
+
+	alternates []string // other paths to the same file (other processes' map_files)
 }
 
 // Stats are counters since Open.

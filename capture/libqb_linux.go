@@ -34,7 +34,7 @@ var libqbName = regexp.MustCompile(`^libqb\.so(\.[0-9]+)*$`)
 // not empty, replaces the search.
 func findLibraries(paths []string) []Library {
 	var libs []Library
-	seen := map[[2]uint64]bool{}
+	seen := map[[2]uint64]int{} // index in libs
 	add := func(c candidate) {
 		var st unix.Stat_t
 		if err := unix.Stat(c.path, &st); err != nil {
@@ -42,10 +42,12 @@ func findLibraries(paths []string) []Library {
 			return
 		}
 		key := [2]uint64{st.Dev, st.Ino}
-		if seen[key] {
+		if i, ok := seen[key]; ok {
+			// Another way to the same file, should the process of the first exit.
+			libs[i].alternates = append(libs[i].alternates, c.path)
 			return
 		}
-		seen[key] = true
+		seen[key] = len(libs)
 		libs = append(libs, Library{Path: c.path, Name: c.name, Dev: st.Dev, Ino: st.Ino})
 	}
 
