@@ -75,7 +75,7 @@ type Library struct {
 	Version string // libqb version from its qb_ver symbol ("2.0.6"), else from the file name
 	Dev     uint64 // device and inode: uprobes attach per inode
 	Ino     uint64
-	Err     error // why it is not probed, nil when it is
+	Err     error  // why it is not probed, nil when it is
 	PID     int    // found after Open: a process that maps it (host pid)
 	Comm    string // and its command name
 

@@ -35,25 +35,43 @@ func TestRecordDaemonRespawn(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "respawn.pcapng")
 			rec := startRecorder(t, "-w", file, "--ns-of", fmt.Sprint(c.InitPID))
 			stopLoad := queryLoop(t, c, 200*time.Millisecond)
-			daemons := []string{"pacemaker-based", "pacemaker-controld", "pacemaker-execd"}
-			type kill struct {
-				old, new uint32 // pids in the sandbox
-				at       time.Time
-			}
+			// pacemaker-based last: pacemakerd 2.1 may not start it again ("until
+			// cluster returns"), and the cluster is then restarted for the next tests.
+			daemons := []string{"pacemaker-controld", "pacemaker-execd", "pacemaker-based"}
+			type kill struct{ old, new uint32 } // pids in the sandbox; new 0: not respawned
 			kills := map[string]kill{}
+			broken := false
 			for _, d := range daemons {
 				old := sandboxPID(t, c, d)
-				at := time.Now()
 				c.MustExec(t, "kill", "-KILL", fmt.Sprint(old))
 				n := waitRespawn(t, c, d, old)
-				waitDC(t, c)
-				kills[d] = kill{old, n, at}
-				t.Logf("%s: pid %d killed, pid %d started", d, old, n)
+				if n == 0 {
+					log, _ := c.Exec(context.Background(), "grep", "-h", "Not respawning "+d, "/var/log/pacemaker/pacemaker.log")
+					if len(log) == 0 {
+						t.Fatalf("%s was not started again in 2 minutes, and pacemakerd does not say why", d)
+					}
+					t.Logf("%s: pid %d killed; pacemakerd: %s", d, old, strings.TrimSpace(string(log)))
+					broken = true
+				} else {
+					waitDC(t, c)
+					t.Logf("%s: pid %d killed, pid %d started", d, old, n)
+				}
+				kills[d] = kill{old, n}
 			}
-			c.MustExec(t, "cibadmin", "-Q")
+			if !broken {
+				c.MustExec(t, "cibadmin", "-Q")
+			}
 			time.Sleep(time.Second)
 			stopLoad()
 			rec.stop(t)
+			if broken {
+				if out, err := c.Down(); err != nil {
+					t.Fatalf("testcluster down: %v\n%s", err, out)
+				}
+				if out, err := c.Up(); err != nil {
+					t.Fatalf("testcluster up: %v\n%s", err, out)
+				}
+			}
 
 			recs := readAll(t, file)
 			for _, d := range daemons {
@@ -71,11 +89,14 @@ func TestRecordDaemonRespawn(t *testing.T) {
 					}
 				}
 				t.Logf("%s: %d messages by the new process, %d disconnects of the old one, %d connections of the new one", d, newMsgs, oldDisc, newConn)
-				if newMsgs == 0 {
-					t.Errorf("%s: nothing recorded from the respawned process %d", d, k.new)
-				}
 				if oldDisc == 0 {
 					t.Errorf("%s: no disconnect recorded for the killed process %d", d, k.old)
+				}
+				if k.new == 0 {
+					continue
+				}
+				if newMsgs == 0 {
+					t.Errorf("%s: nothing recorded from the respawned process %d", d, k.new)
 				}
 				if newConn == 0 {
 					t.Errorf("%s: no connection recorded for the respawned process %d", d, k.new)
@@ -405,17 +426,17 @@ func sandboxPID(t *testing.T, c *testcluster.Cluster, name string) uint32 {
 	return uint32(p)
 }
 
-// waitRespawn waits until pacemakerd started name again and returns its new pid.
+// waitRespawn waits until pacemakerd started name again and returns its new pid, or 0 after
+// 2 minutes.
 func waitRespawn(t *testing.T, c *testcluster.Cluster, name string, old uint32) uint32 {
 	t.Helper()
-	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		out, err := c.Exec(context.Background(), "pidof", name)
 		if f := strings.Fields(string(out)); err == nil && len(f) == 1 && f[0] != fmt.Sprint(old) {
 			p, _ := strconv.ParseUint(f[0], 10, 32)
 			return uint32(p)
 		}
 	}
-	t.Fatalf("%s was not started again in 3 minutes", name)
 	return 0
 }
 
