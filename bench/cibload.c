@@ -3,7 +3,10 @@
 // Pacemaker's tools use): it registers with a CIB service, then runs N synchronous CIB
 // queries back to back and prints one line: "ops=N seconds=S rate=R/s p50_us=X p99_us=Y".
 //
-//   cibload [-s cib_ro] [-n 10000] [-d A|B] [-x XPATH]
+//   cibload [-s cib_ro] [-n 10000] [-t SECONDS] [-d A|B] [-x XPATH]
+//
+// -t stops after that many seconds if the N queries are not done by then (a load of a given
+// length that ends cleanly: every query sent is answered before it exits).
 //
 // -d picks the Pacemaker envelope: A for 2.1.x and 3.0.0, B for 3.0.1 and later.
 #include <errno.h>
@@ -63,15 +66,17 @@ static ssize_t roundtrip(qb_ipcc_connection_t *c, int32_t id, const char *xml, c
 int main(int argc, char **argv) {
 	const char *service = "cib_ro", *xpath = NULL;
 	long n = 10000;
+	double limit = 0;
 	int opt;
-	while ((opt = getopt(argc, argv, "s:n:d:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:t:d:x:")) != -1) {
 		switch (opt) {
 		case 's': service = optarg; break;
 		case 'n': n = atol(optarg); break;
+		case 't': limit = atof(optarg); break;
 		case 'd': dialect = optarg[0]; break;
 		case 'x': xpath = optarg; break;
 		default:
-			fprintf(stderr, "usage: cibload [-s service] [-n ops] [-d A|B] [-x xpath]\n");
+			fprintf(stderr, "usage: cibload [-s service] [-n ops] [-t seconds] [-d A|B] [-x xpath]\n");
 			return 2;
 		}
 	}
@@ -100,6 +105,10 @@ int main(int argc, char **argv) {
 	double *lat = malloc(sizeof(double) * n);
 	double start = now();
 	for (long i = 0; i < n; i++) {
+		if (limit > 0 && now() - start >= limit) {
+			n = i;
+			break;
+		}
 		// cib_callopt 0x1100: sync call, local scope; +0x2 when an XPath selects the section.
 		snprintf(xml, sizeof(xml),
 			"<cib_command t=\"cib\" cib_async_id=\"%s\" cib_op=\"cib_query\" cib_callid=\"%ld\" "
@@ -115,6 +124,10 @@ int main(int argc, char **argv) {
 		lat[i] = now() - t0;
 	}
 	double secs = now() - start;
+	if (n == 0) {
+		printf("ops=0 seconds=%.3f\n", secs);
+		return 0;
+	}
 	qsort(lat, n, sizeof(double), cmpd);
 	printf("ops=%ld seconds=%.3f rate=%.0f/s p50_us=%.1f p99_us=%.1f\n", n, secs, n / secs,
 		lat[n / 2] * 1e6, lat[n * 99 / 100] * 1e6);
