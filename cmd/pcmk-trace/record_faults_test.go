@@ -32,6 +32,11 @@ func TestRecordDaemonRespawn(t *testing.T) {
 	for _, rel := range testcluster.Releases() {
 		t.Run(rel, func(t *testing.T) {
 			c := testcluster.RequireConfig(t, testcluster.Config{Release: rel})
+			dialect := "A"
+			if rel != "bookworm" && rel != "trixie" {
+				dialect = "B" // Pacemaker 3.0.1 and later
+			}
+			cibload := buildCibload(t)
 			file := filepath.Join(t.TempDir(), "respawn.pcapng")
 			rec := startRecorder(t, "-w", file, "--ns-of", fmt.Sprint(c.InitPID))
 			stopLoad := queryLoop(t, c, 200*time.Millisecond)
@@ -41,8 +46,20 @@ func TestRecordDaemonRespawn(t *testing.T) {
 			type kill struct{ old, new uint32 } // pids in the sandbox; new 0: not respawned
 			kills := map[string]kill{}
 			broken := false
+			var pending *exec.Cmd
 			for _, d := range daemons {
 				old := sandboxPID(t, c, d)
+				if d == "pacemaker-based" {
+					// A request in flight when the daemon dies: a C client querying back
+					// to back, then the daemon stopped so that its last query waits.
+					pending = c.Command(context.Background(), cibload, "-d", dialect, "-n", "1000000", "-t", "600")
+					if err := pending.Start(); err != nil {
+						t.Fatal(err)
+					}
+					time.Sleep(time.Second)
+					c.MustExec(t, "kill", "-STOP", fmt.Sprint(old))
+					time.Sleep(500 * time.Millisecond)
+				}
 				c.MustExec(t, "kill", "-KILL", fmt.Sprint(old))
 				n := waitRespawn(t, c, d, old)
 				if n == 0 {
@@ -57,6 +74,9 @@ func TestRecordDaemonRespawn(t *testing.T) {
 					t.Logf("%s: pid %d killed, pid %d started", d, old, n)
 				}
 				kills[d] = kill{old, n}
+			}
+			if err := pending.Wait(); err == nil {
+				t.Error("cibload went on after pacemaker-based was killed")
 			}
 			if !broken {
 				c.MustExec(t, "cibadmin", "-Q")
@@ -102,14 +122,15 @@ func TestRecordDaemonRespawn(t *testing.T) {
 					t.Errorf("%s: no connection recorded for the respawned process %d", d, k.new)
 				}
 			}
-			checkNoPairAcrossDisconnect(t, file)
+			checkNoPairAcrossDisconnect(t, file, "cibload")
 		})
 	}
 }
 
 // checkNoPairAcrossDisconnect decodes file with lifecycle records and fails when a reply is
-// paired with a request whose connection, or the reply's, was torn down in between.
-func checkNoPairAcrossDisconnect(t *testing.T, file string) {
+// paired with a request of another connection, or across a disconnect of its connection, or
+// when the last request of the client comm (in flight when its server was killed) is answered.
+func checkNoPairAcrossDisconnect(t *testing.T, file, comm string) {
 	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
@@ -126,6 +147,8 @@ func checkNoPairAcrossDisconnect(t *testing.T, file string) {
 	bySeq := map[uint64]*decode.Message{}
 	gone := map[string]uint64{} // connection -> Seq of its disconnect
 	var pairs, disconnects int
+	var last *decode.Message
+	answered := map[uint64]bool{}
 	for {
 		m, err := dr.Next()
 		if errors.Is(err, io.EOF) {
@@ -144,13 +167,21 @@ func checkNoPairAcrossDisconnect(t *testing.T, file string) {
 			continue
 		}
 		bySeq[m.Seq] = m
+		if m.Comm == comm && m.Role == decode.RoleRequest {
+			last = m
+		}
 		if m.ReplyTo == nil {
 			continue
 		}
 		pairs++
+		answered[m.ReplyTo.Seq] = true
 		req := bySeq[m.ReplyTo.Seq]
 		if req == nil {
 			continue
+		}
+		if req.Conn != m.Conn {
+			t.Errorf("reply #%d (%s) on %s paired by %s with request #%d (%s) on %s",
+				m.Seq, m.Op, m.Conn, m.ReplyTo.By, req.Seq, req.Op, req.Conn)
 		}
 		for _, conn := range []string{req.Conn, m.Conn} {
 			if d, ok := gone[conn]; ok && d > req.Seq && d < m.Seq {
@@ -160,6 +191,13 @@ func checkNoPairAcrossDisconnect(t *testing.T, file string) {
 		}
 	}
 	t.Logf("%d pairs, %d disconnects", pairs, disconnects)
+	if last == nil {
+		t.Errorf("no request of %s recorded", comm)
+	} else if answered[last.Seq] {
+		t.Errorf("the request #%d of %s in flight when its server was killed is paired with a reply", last.Seq, comm)
+	} else {
+		t.Logf("the request #%d (%s) of %s in flight when its server was killed: unanswered", last.Seq, last.Op, comm)
+	}
 	if disconnects == 0 {
 		t.Error("decode --lifecycle shows no disconnect")
 	}
@@ -474,6 +512,32 @@ func waitFile(t *testing.T, path string) {
 			t.Fatalf("%s did not appear in a minute", path)
 		}
 	}
+}
+
+var (
+	cibloadOnce sync.Once
+	cibloadPath string
+	cibloadErr  error
+)
+
+// buildCibload builds bench/cibload once.
+func buildCibload(t *testing.T) string {
+	t.Helper()
+	cibloadOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cibload")
+		if err != nil {
+			cibloadErr = err
+			return
+		}
+		cibloadPath = filepath.Join(dir, "cibload")
+		if out, err := exec.Command("cc", "-O2", "-o", cibloadPath, "../../bench/cibload.c", "-lqb").CombinedOutput(); err != nil {
+			cibloadErr = fmt.Errorf("build cibload: %v\n%s", err, out)
+		}
+	})
+	if cibloadErr != nil {
+		testcluster.Skip(t, cibloadErr.Error())
+	}
+	return cibloadPath
 }
 
 var (
