@@ -3,7 +3,10 @@
 // Pacemaker's tools use): it registers with a CIB service, then runs N synchronous CIB
 // queries back to back and prints one line: "ops=N seconds=S rate=R/s p50_us=X p99_us=Y".
 //
-//   cibload [-s cib_ro] [-n 10000] [-d A|B] [-x XPATH] [-p]
+//   cibload [-s cib_ro] [-n 10000] [-t SECONDS] [-d A|B] [-x XPATH] [-p]
+//
+// -t stops after that many seconds if the N queries are not done by then (a load of a given
+// length that ends cleanly: every query sent is answered before it exits).
 //
 // -p also prints "progress UNIX_NS OPS" on standard error every 100 ms, the queries done by
 // then, so a test can compare what it observed over any interval with the load's own count.
@@ -71,16 +74,18 @@ static ssize_t roundtrip(qb_ipcc_connection_t *c, int32_t id, const char *xml, c
 int main(int argc, char **argv) {
 	const char *service = "cib_ro", *xpath = NULL;
 	long n = 10000;
+	double limit = 0;
 	int opt, progress = 0;
-	while ((opt = getopt(argc, argv, "s:n:d:x:p")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:t:d:x:p")) != -1) {
 		switch (opt) {
 		case 's': service = optarg; break;
 		case 'n': n = atol(optarg); break;
+		case 't': limit = atof(optarg); break;
 		case 'd': dialect = optarg[0]; break;
 		case 'x': xpath = optarg; break;
 		case 'p': progress = 1; break;
 		default:
-			fprintf(stderr, "usage: cibload [-s service] [-n ops] [-d A|B] [-x xpath] [-p]\n");
+			fprintf(stderr, "usage: cibload [-s service] [-n ops] [-t seconds] [-d A|B] [-x xpath] [-p]\n");
 			return 2;
 		}
 	}
@@ -109,6 +114,10 @@ int main(int argc, char **argv) {
 	double *lat = malloc(sizeof(double) * n);
 	double start = now(), shown = 0;
 	for (long i = 0; i < n; i++) {
+		if (limit > 0 && now() - start >= limit) {
+			n = i;
+			break;
+		}
 		if (progress && now() - shown >= 0.1) {
 			shown = now();
 			fprintf(stderr, "progress %.0f %ld\n", wallclock() * 1e9, i);
@@ -130,6 +139,10 @@ int main(int argc, char **argv) {
 	double secs = now() - start;
 	if (progress)
 		fprintf(stderr, "progress %.0f %ld\n", wallclock() * 1e9, n);
+	if (n == 0) {
+		printf("ops=0 seconds=%.3f\n", secs);
+		return 0;
+	}
 	qsort(lat, n, sizeof(double), cmpd);
 	printf("ops=%ld seconds=%.3f rate=%.0f/s p50_us=%.1f p99_us=%.1f\n", n, secs, n / secs,
 		lat[n / 2] * 1e6, lat[n * 99 / 100] * 1e6);

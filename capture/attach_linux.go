@@ -33,12 +33,7 @@ var uprobes = []struct {
 
 func (t *Tracer) attachLibraries(cfg Config) error {
 	libs := findLibraries(cfg.LibQB)
-	symbols := append([]string(nil), requiredSymbols...)
-	for _, u := range uprobes {
-		if !u.rx || cfg.RX {
-			symbols = append(symbols, u.symbol)
-		}
-	}
+	symbols := t.symbols(cfg)
 	attached := 0
 	for i := range libs {
 		lib := &libs[i]
@@ -85,6 +80,17 @@ func (t *Tracer) attachOne(lib *Library, symbols []string, rx bool) {
 		}
 		lib.Path, lib.alts = lib.alts[0], lib.alts[1:]
 	}
+}
+
+// symbols lists the libqb functions the configuration probes.
+func (t *Tracer) symbols(cfg Config) []string {
+	symbols := append([]string(nil), requiredSymbols...)
+	for _, u := range uprobes {
+		if !u.rx || cfg.RX {
+			symbols = append(symbols, u.symbol)
+		}
+	}
+	return symbols
 }
 
 func (t *Tracer) attachLibrary(path string, rx bool) error {

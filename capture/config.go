@@ -58,6 +58,14 @@ type Config struct {
 	// nothing, so nothing is recorded: what the hooks alone cost, the floor
 	// against which benchmarks weigh the recorder's own work.
 	EmptyPrograms bool
+
+	// OnNewLibrary, when set, is called (from another goroutine) for each
+	// libqb file that a process maps after Open: a package upgrade's new
+	// file, or a copy under LD_LIBRARY_PATH. Open's watcher finds such files
+	// by looking at new processes every [WatchInterval] and probes them
+	// (Library.Err says why not); what such a process sent before is not
+	// recorded. Without LibQB only: named files are all that is probed.
+	OnNewLibrary func(Library)
 }
 
 // Library is a libqb shared object Open found, and whether it is probed.
@@ -67,9 +75,11 @@ type Library struct {
 	Version string // libqb version from its qb_ver symbol ("2.0.6"), else from the file name
 	Dev     uint64 // device and inode: uprobes attach per inode
 	Ino     uint64
-	Err     error // why it is not probed, nil when it is
+	Err     error  // why it is not probed, nil when it is
+	PID     int    // found after Open: a process that maps it (host pid)
+	Comm    string // and its command name
 
-	alts []string // other paths to the file, tried when Path has gone
+	alts []string // other paths to the same file, tried when Path has gone (its process ended)
 }
 
 // Stats are counters since Open.

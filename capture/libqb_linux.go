@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ var libqbName = regexp.MustCompile(`^libqb\.so(\.[0-9]+)*$`)
 // not empty, replaces the search.
 func findLibraries(paths []string) []Library {
 	var libs []Library
-	seen := map[[2]uint64]bool{}
+	seen := map[[2]uint64]int{} // index in libs
 	add := func(c candidate) {
 		var st unix.Stat_t
 		if err := unix.Stat(c.path, &st); err != nil {
@@ -42,10 +43,12 @@ func findLibraries(paths []string) []Library {
 			return
 		}
 		key := [2]uint64{st.Dev, st.Ino}
-		if seen[key] {
+		if i, ok := seen[key]; ok {
+			// Another way to the same file, should the process of the first exit.
+			libs[i].alts = append(libs[i].alts, c.path)
 			return
 		}
-		seen[key] = true
+		seen[key] = len(libs)
 		libs = append(libs, Library{Path: c.path, Name: c.name, Dev: st.Dev, Ino: st.Ino, alts: c.alts})
 	}
 
@@ -74,6 +77,7 @@ type candidate struct {
 	path string
 	name string
 	alts []string // other paths to the same file, tried when path has gone (its process ended)
+	id   string   // device and inode as /proc/PID/maps gives them, for mapped files
 }
 
 // mappedLibraries returns the libqb files in every process's
@@ -87,45 +91,58 @@ func mappedLibraries() []candidate {
 		return nil
 	}
 	var out []candidate
-	seen := map[string]int{} // "dev inode" from maps: index in out
+	seen := map[string]int{} // device and inode: index in out
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid <= 0 {
 			continue
 		}
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
-		if err != nil {
-			continue // gone, or a kernel thread
+		for _, c := range libqbMapped(pid) {
+			i, dup := seen[c.id]
+			if !dup {
+				seen[c.id] = len(out)
+				out = append(out, c)
+				continue
+			}
+			// A path through /proc ends with its process: a few others to the same
+			// file are kept as spares.
+			if strings.HasPrefix(out[i].path, "/proc/") && len(out[i].alts) < maxAlts {
+				out[i].alts = append(out[i].alts, c.path)
+			}
 		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		for sc.Scan() {
-			// address perms offset dev inode path
-			f := strings.Fields(sc.Text())
-			if len(f) < 6 || !libqbName.MatchString(filepath.Base(f[5])) {
-				continue
-			}
-			id := f[3] + " " + f[4]
-			name := strings.TrimSuffix(strings.Join(f[5:], " "), " (deleted)")
-			i, dup := seen[id]
-			if dup && (len(out[i].alts) >= maxAlts || !strings.HasPrefix(out[i].path, "/proc/")) {
-				continue
-			}
-			// A path from this mount tree outlives the process; one through /proc
-			// ends with it, so a few others to the same file are kept as spares.
-			path := name
-			if !sameFile(name, f[3], f[4]) {
-				path = fmt.Sprintf("/proc/%d/map_files/%s", pid, f[0])
-				if _, err := os.Stat(path); err != nil {
-					path = fmt.Sprintf("/proc/%d/root%s", pid, name)
-				}
-			}
-			if dup {
-				out[i].alts = append(out[i].alts, path)
-				continue
-			}
-			seen[id] = len(out)
-			out = append(out, candidate{path: path, name: name})
+	}
+	return out
+}
+
+// libqbMapped returns the libqb files process pid maps, each once. A file is
+// named by the path the process maps when that path reaches the same file from
+// here (it outlives the process), else through the process's /proc entries.
+func libqbMapped(pid int) []candidate {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		return nil // gone, or a kernel thread
+	}
+	var out []candidate
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		// address perms offset dev inode path
+		f := strings.Fields(sc.Text())
+		if len(f) < 6 || !libqbName.MatchString(filepath.Base(f[5])) {
+			continue
 		}
+		id := f[3] + " " + f[4]
+		if slices.ContainsFunc(out, func(c candidate) bool { return c.id == id }) {
+			continue
+		}
+		name := strings.TrimSuffix(strings.Join(f[5:], " "), " (deleted)")
+		path := name
+		if !sameFile(name, f[3], f[4]) {
+			path = fmt.Sprintf("/proc/%d/map_files/%s", pid, f[0])
+			if _, err := os.Stat(path); err != nil {
+				path = fmt.Sprintf("/proc/%d/root%s", pid, name)
+			}
+		}
+		out = append(out, candidate{path: path, name: name, id: id})
 	}
 	return out
 }

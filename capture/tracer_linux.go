@@ -22,9 +22,14 @@ import (
 // any goroutine.
 type Tracer struct {
 	coll   *ebpf.Collection
-	links  []link.Link
 	reader *ringbuf.Reader
-	libs   []Library
+
+	mu    sync.Mutex // guards links and libs while the library watcher runs
+	links []link.Link
+	libs  []Library
+
+	watchStop chan struct{} // closed by Close
+	watchDone chan struct{} // closed when the watcher returned
 
 	counters *ebpf.Map
 
@@ -120,12 +125,22 @@ func Open(cfg Config) (*Tracer, error) {
 	}
 	t.lastPoll = time.Now()
 	t.rearm = true // the first read waits until a deadline too
+	if len(cfg.LibQB) == 0 {
+		t.watchStop, t.watchDone = make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(t.watchDone)
+			t.watchLibraries(cfg, t.watchStop)
+		}()
+	}
 	ok = true
 	return t, nil
 }
 
-// Libraries returns the libqb files Open found, probed or not (Err says why not).
+// Libraries returns the libqb files found, probed or not (Err says why not):
+// those Open found, then those the watcher found since (see [Config.OnNewLibrary]).
 func (t *Tracer) Libraries() []Library {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	return append([]Library(nil), t.libs...)
 }
 
@@ -141,6 +156,10 @@ func (t *Tracer) Recycle(rec *capfile.Record) {
 // and frees the BPF objects.
 func (t *Tracer) Close() error {
 	t.closeOnce.Do(func() {
+		if t.watchStop != nil {
+			close(t.watchStop)
+			<-t.watchDone
+		}
 		var errs []error
 		if t.reader != nil {
 			errs = append(errs, t.reader.Close())

@@ -72,7 +72,32 @@ func Merge(w *capfile.Writer, inputs []Input, progress func(n int)) (Stats, erro
 			progress(st.Records)
 		}
 	}
-	return st, nil
+	return st, writeStats(w, inputs)
+}
+
+// writeStats closes the merged capture with the recorders' statistics summed, when every
+// node's capture has them: a capture without them was cut short, and so is the merge.
+func writeStats(w *capfile.Writer, inputs []Input) error {
+	var sum capfile.Stats
+	for i, in := range inputs {
+		s, ok := in.Reader.Stats()
+		if !ok {
+			return nil
+		}
+		start, end := s.Start.Add(in.Offset), s.End.Add(in.Offset)
+		if i == 0 || start.Before(sum.Start) {
+			sum.Start = start
+		}
+		if end.After(sum.End) {
+			sum.End = end
+		}
+		sum.Received += s.Received
+		sum.Dropped += s.Dropped
+	}
+	if err := w.WriteStats(sum); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	return nil
 }
 
 // item is the next record of one input.

@@ -138,3 +138,58 @@ func TestMerge(t *testing.T) {
 		t.Error("more records than merged")
 	}
 }
+
+// The merged capture ends with the recorders' statistics summed when every node's
+// capture has them, and without any when one was cut short (its recorder killed).
+func TestMergeStats(t *testing.T) {
+	ms := time.Millisecond
+	withStats := func(node string, start, end time.Duration, received, dropped uint64) *capfile.Reader {
+		var buf bytes.Buffer
+		w, err := capfile.NewWriter(&buf, capfile.WriterOptions{Section: capfile.SectionInfo{Node: node}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteStats(capfile.Stats{Start: epoch.Add(start), End: epoch.Add(end), Received: received, Dropped: dropped}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := capfile.NewReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	merged := func(inputs []Input) (capfile.Stats, bool) {
+		var buf bytes.Buffer
+		w, err := capfile.NewWriter(&buf, capfile.WriterOptions{Interfaces: []capfile.InterfaceInfo{{Node: "a"}, {Node: "b"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Merge(w, inputs, nil); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		r, err := capfile.NewReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, err := r.Next(); err != nil {
+				break
+			}
+		}
+		return r.Stats()
+	}
+	st, ok := merged([]Input{
+		{Node: "a", Reader: withStats("a", 0, 50*ms, 10, 1)},
+		{Node: "b", Reader: withStats("b", 290*ms, 400*ms, 5, 2), Offset: -300 * ms},
+	})
+	if !ok || st.Received != 15 || st.Dropped != 3 || !st.Start.Equal(epoch.Add(-10*ms)) || !st.End.Equal(epoch.Add(100*ms)) {
+		t.Errorf("summed statistics %+v (%v), want 15 received, 3 dropped, from -10ms to 100ms", st, ok)
+	}
+	if _, ok := merged([]Input{{Node: "a", Reader: withStats("a", 0, 50*ms, 10, 1)}, {Node: "b", Reader: capture(t, "b")}}); ok {
+		t.Error("statistics written although one node's capture had none")
+	}
+}

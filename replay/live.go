@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -56,6 +57,10 @@ func dialLive(ctx context.Context, conv *Conversation, key string, opts *Options
 	defer cancel()
 	c, err := opts.Dial(dctx, conv.Service, qo)
 	if err != nil {
+		if ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)) {
+			// A daemon that accepts but never answers (stopped, hung): say how long was waited.
+			return nil, fmt.Errorf("no answer within %v: %w", opts.Timeout, err)
+		}
 		return nil, err
 	}
 	lc := &liveConn{

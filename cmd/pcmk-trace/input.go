@@ -83,6 +83,11 @@ func (in *input) reportEnd(stderr io.Writer, readErr error) bool {
 			fmt.Fprintf(stderr, "pcmk-trace: %s: %v\n", name, readErr)
 		}
 	}
+	// The recorder writes its statistics last, when it stops in order: a capture
+	// without them was cut short, even when it ends on a whole block.
+	if _, ok := in.c.src.r.Stats(); !ok && readErr == nil {
+		fmt.Fprintf(stderr, "pcmk-trace: %s: the capture ends without the recorder's closing statistics (was it killed?)\n", name)
+	}
 	if st.Errors > 0 || st.Lost > 0 || readErr != nil {
 		fmt.Fprintf(stderr, "pcmk-trace: %s: %d messages, %d could not be decoded, %d lost by the recorder\n",
 			name, st.Messages, st.Errors, st.Lost)

@@ -133,6 +133,8 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return exitCode{2, err}
 	}
+	newLibs := make(newLibraries, 16)
+	cfg.OnNewLibrary = newLibs.found
 	t, err := capture.Open(cfg)
 	if err != nil {
 		var ve *ebpf.VerifierError
@@ -193,6 +195,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.Background())
 	wg.Go(func() { r.flushLoop(bg) })
+	wg.Go(func() { r.reportLibraries(bg, newLibs) })
 	if r.status.enabled() {
 		wg.Go(func() { r.liveLoop(bg) })
 	}

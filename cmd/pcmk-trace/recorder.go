@@ -33,6 +33,8 @@ type recorder struct {
 	messages uint64
 	bytes    uint64
 	perKey   map[flowKey]*flowCount
+
+	writeErr error // writing the capture failed (a full disk): recording stopped
 }
 
 type flowKey struct {
@@ -95,6 +97,7 @@ func (r *recorder) outputAll(recs []*capfile.Record) error {
 	for _, rec := range recs {
 		if r.w != nil {
 			if err := r.w.Write(rec); err != nil {
+				r.writeErr = err
 				return err
 			}
 			continue
@@ -154,7 +157,7 @@ func (r *recorder) finish(loopErr error) error {
 	end := time.Now()
 	stats := r.t.Stats()
 	var errs []error
-	if loopErr != nil {
+	if loopErr != nil && loopErr != r.writeErr {
 		errs = append(errs, loopErr)
 	}
 	if r.redactor != nil {
@@ -162,12 +165,22 @@ func (r *recorder) finish(loopErr error) error {
 			errs = append(errs, err)
 		}
 	}
+	var unwritten string
 	if r.w != nil {
-		if err := r.w.WriteStats(capfile.Stats{Start: r.start, End: end, Received: r.messages, Dropped: stats.LostTotal()}); err != nil {
-			errs = append(errs, err)
+		if r.writeErr == nil {
+			r.writeErr = r.w.WriteStats(capfile.Stats{Start: r.start, End: end, Received: r.messages, Dropped: stats.LostTotal()})
 		}
-		if err := r.w.Close(); err != nil {
-			errs = append(errs, err)
+		if err := r.w.Close(); err != nil && r.writeErr == nil {
+			r.writeErr = err
+		}
+		if r.writeErr != nil {
+			errs = append(errs, r.writeErr)
+			unwritten = fmt.Sprintf("  not written: the messages from the failed write on (%v)\n", r.writeErr)
+			if r.o.output != "-" {
+				if n, b, err := r.unwritten(); err == nil {
+					unwritten = fmt.Sprintf("  not written: %d messages, %s (%d bytes); the file holds those before\n", n, formatBytes(b), b)
+				}
+			}
 		}
 	} else {
 		r.out.Flush()
@@ -176,6 +189,7 @@ func (r *recorder) finish(loopErr error) error {
 		errs = append(errs, err)
 	}
 	r.summary(stats, end.Sub(r.start))
+	fmt.Fprint(r.stderr, unwritten)
 	if len(errs) > 0 {
 		return fmt.Errorf("record: %w", errors.Join(errs...))
 	}

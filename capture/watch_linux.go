@@ -1,0 +1,109 @@
+//go:build linux && amd64
+
+package capture
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// WatchInterval is how often Open's watcher looks for processes that map a libqb
+// file not probed yet (a package upgrade, a copy under LD_LIBRARY_PATH).
+const WatchInterval = 250 * time.Millisecond
+
+// youngScans is how many scans a new process's maps are read: the first may
+// catch it between fork and exec, or before the dynamic linker mapped libqb.
+const youngScans = 3
+
+// libWatch finds libqb files that processes started after Open map.
+type libWatch struct {
+	known map[[2]uint64]bool // device and inode of every libqb seen
+	ages  map[int]int        // pid -> scans it has been seen in
+}
+
+func newLibWatch(libs []Library) *libWatch {
+	w := &libWatch{known: map[[2]uint64]bool{}, ages: map[int]int{}}
+	for _, l := range libs {
+		if l.Ino != 0 {
+			w.known[[2]uint64{l.Dev, l.Ino}] = true
+		}
+	}
+	// The processes running now were searched by Open.
+	for _, pid := range processIDs() {
+		w.ages[pid] = youngScans
+	}
+	return w
+}
+
+// scan returns the libqb files first mapped since the last scan, each with a
+// process that maps it (as Library.Name says: "PATH, by pid N (COMM)").
+func (w *libWatch) scan() []Library {
+	var found []Library
+	alive := map[int]bool{}
+	for _, pid := range processIDs() {
+		alive[pid] = true
+		age := w.ages[pid]
+		if age >= youngScans {
+			continue
+		}
+		w.ages[pid] = age + 1
+		for _, c := range libqbMapped(pid) {
+			var st unix.Stat_t
+			if err := unix.Stat(c.path, &st); err != nil {
+				continue // gone already
+			}
+			key := [2]uint64{st.Dev, st.Ino}
+			if w.known[key] {
+				continue
+			}
+			w.known[key] = true
+			found = append(found, Library{Path: c.path, Name: c.name, Dev: st.Dev, Ino: st.Ino, PID: pid, Comm: comm(pid)})
+		}
+	}
+	for pid := range w.ages {
+		if !alive[pid] {
+			delete(w.ages, pid)
+		}
+	}
+	return found
+}
+
+func comm(pid int) string {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	return strings.TrimSpace(string(b))
+}
+
+// watchLibraries probes every libqb that a process maps after Open, as soon
+// as a scan finds it, and hands it to report (Err set when it cannot be
+// probed). Messages such a process sent before are not recorded.
+func (t *Tracer) watchLibraries(cfg Config, stop <-chan struct{}) {
+	w := newLibWatch(t.Libraries())
+	tick := time.NewTicker(WatchInterval)
+	defer tick.Stop()
+	symbols := t.symbols(cfg)
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		for _, lib := range w.scan() {
+			lib.Version, lib.Err = inspectLibrary(lib.Path, symbols)
+			if lib.Err == nil {
+				t.mu.Lock()
+				lib.Err = t.attachLibrary(lib.Path, cfg.RX)
+				t.mu.Unlock()
+			}
+			t.mu.Lock()
+			t.libs = append(t.libs, lib)
+			t.mu.Unlock()
+			if cfg.OnNewLibrary != nil {
+				cfg.OnNewLibrary(lib)
+			}
+		}
+	}
+}
