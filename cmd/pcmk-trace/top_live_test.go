@@ -209,7 +209,7 @@ func TestTopTerminal(t *testing.T) {
 	// q ends top; the terminal has left the alternate screen and shows the cursor.
 	x.run("send-keys", "-t", "top", "q")
 	format := func(f string) string { return strings.TrimSpace(x.run("display-message", "-p", "-t", "top", f)) }
-	if !waitFor(func() bool { return format("#{pane_dead}") == "1" && format("#{pane_dead_status}") != "" }, 15*time.Second) {
+	if !waitFor(func() bool { return format("#{pane_dead}") == "1" && format("#{pane_dead_status}") != "" }, 45*time.Second) {
 		t.Fatalf("q did not end top:\n%s", x.run("capture-pane", "-p", "-t", "top"))
 	}
 	if st := format("#{pane_dead_status}"); st != "0" {
