@@ -147,39 +147,15 @@ func exportFile(ctx context.Context, o *exportOptions, name string, sink *export
 	defer in.Close()
 	sec := in.c.src.r.Section()
 	conv := export.NewConverter(sink, export.Config{Source: src + "\x00" + sectionKey(sec), Node: sec.Host, Window: o.window})
-	status := in.status(stderr)
-	defer status.clear()
-	ops := newOpFilter(o.filter.ops)
-	var n uint64
-	var readErr error
-	for {
-		if ctx.Err() != nil {
-			status.clear()
-			conv.Close()
-			fmt.Fprintf(stderr, "pcmk-trace: %s: interrupted after %d messages\n", name, n)
-			return conv.Stats(), true, exitCode{1, nil}
-		}
-		m, err := in.msgs.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			readErr = err
-			break
-		}
-		if !ops.match(m) {
-			continue
-		}
+	spans := func() string { return strconv.FormatUint(sink.Stats().Exported, 10) + " spans sent" }
+	readErr, err := in.each(ctx, "export", o.filter.ops, stderr, stderr, spans, func(m *decode.Message) bool {
 		conv.Add(m)
-		if n++; n%1024 == 0 {
-			status.set(false, func() string {
-				return in.statusLine("export", n) + ", " + strconv.FormatUint(sink.Stats().Exported, 10) + " spans sent"
-			})
-		}
-	}
+		return true
+	})
 	conv.Close()
-	status.clear()
-	warnUnknownOps(stderr, "export", name, o.filter.ops, ops.seen)
+	if err != nil {
+		return conv.Stats(), true, err
+	}
 	return conv.Stats(), in.reportEnd(stderr, readErr), nil
 }
 

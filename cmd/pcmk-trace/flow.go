@@ -96,48 +96,22 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer in.Close()
 	b := analyse.NewFlowBuilder(analyse.FlowOptions{Max: o.max, Around: o.around, Window: o.window})
-	status := in.status(stderr)
-	defer status.clear()
-	var n uint64
-	ops := newOpFilter(o.filter.ops)
-	var readErr error
 	fl := &analyse.Follower{Seq: o.follow, Window: o.window}
-	for {
-		if ctx.Err() != nil {
-			status.clear()
-			fmt.Fprintf(stderr, "pcmk-trace: %s: interrupted\n", name)
-			return exitCode{1, nil}
-		}
-		m, err := in.msgs.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			// A damaged packet comes as a KindInvalid message; an error ends the capture.
-			readErr = err
-			break
-		}
-		if n++; n%1024 == 0 {
-			status.set(false, func() string { return in.statusLine("flow", n) })
-		}
-		if !ops.match(m) {
-			continue
-		}
+	readErr, err := in.each(ctx, "flow", o.filter.ops, stderr, stderr, nil, func(m *decode.Message) bool {
 		if o.follow != 0 {
 			keep, more := fl.Add(m)
-			if !more {
-				break
-			}
 			if !keep {
-				continue
+				return more
+			}
+			if !more {
+				return false
 			}
 		}
-		if !b.Add(m) {
-			break
-		}
+		return b.Add(m)
+	})
+	if err != nil {
+		return err
 	}
-	status.clear()
-	warnUnknownOps(stderr, "flow", name, o.filter.ops, ops.seen)
 	if readErr != nil {
 		fmt.Fprintf(stderr, "pcmk-trace: %s: %v; the messages before it are shown\n", name, readErr)
 	}

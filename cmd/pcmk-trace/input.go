@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +54,50 @@ func openInput(name string, f *filterFlags, opts decode.Options) (*input, error)
 		Size: func(m *decode.Message) int { return len(m.XML) },
 	})
 	return in, nil
+}
+
+// each hands fn, in order, every message that passes the --op filter ops, until the capture
+// ends or fn returns false, with a status line on statusOut (extra, when not nil, adds to
+// its text), then warns of an --op no message had. It returns the error that ended the
+// stream early (nil at its end); err is the exit of an interruption (ctx done).
+func (in *input) each(ctx context.Context, cmd string, ops []string, stderr, statusOut io.Writer,
+	extra func() string, fn func(*decode.Message) bool) (readErr, err error) {
+	status := in.status(statusOut)
+	defer status.clear()
+	match := newOpFilter(ops)
+	var n uint64
+	for {
+		if ctx.Err() != nil {
+			status.clear()
+			fmt.Fprintf(stderr, "pcmk-trace: %s: interrupted after %d messages\n", in.c.name, n)
+			return nil, exitCode{1, nil}
+		}
+		m, err := in.msgs.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			readErr = err // a damaged packet comes as a KindInvalid message; an error ends the capture
+			break
+		}
+		if !match.match(m) {
+			continue
+		}
+		if n++; n%1024 == 0 {
+			status.set(false, func() string {
+				if extra != nil {
+					return in.statusLine(cmd, n) + ", " + extra()
+				}
+				return in.statusLine(cmd, n)
+			})
+		}
+		if !fn(m) {
+			break
+		}
+	}
+	status.clear()
+	warnUnknownOps(stderr, cmd, in.c.name, ops, match.seen)
+	return readErr, nil
 }
 
 // status returns the status line of cmd reading this input, drawn on w.

@@ -133,31 +133,13 @@ func TestRecordDaemonRespawn(t *testing.T) {
 // killed) is left unanswered.
 func checkNoPairAcrossDisconnect(t *testing.T, file, comm string) {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cr, err := capfile.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := decode.Options{}
-	opts.Lifecycle = true
-	dr := decode.NewReader(cr, opts)
+	msgs, _ := decodeFile(t, decode.Options{Lifecycle: true}, file)
 	bySeq := map[uint64]*decode.Message{}
 	gone := map[string]uint64{} // connection -> Seq of its disconnect
 	var pairs, disconnects int
 	var requests []*decode.Message // of comm
 	answered := map[uint64]*decode.Message{}
-	for {
-		m, err := dr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range msgs {
 		switch m.Kind {
 		case decode.KindDisconnect:
 			gone[m.Conn] = m.Seq

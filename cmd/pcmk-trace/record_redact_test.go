@@ -5,16 +5,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
 	"github.com/pcmk-trace/pcmk-trace/internal/testcluster"
 )
@@ -132,33 +129,16 @@ func recordRedactWorkload(t *testing.T, c *testcluster.Cluster, args ...string) 
 	return file
 }
 
-// decodeFile decodes a capture; it fails the test on any error.
+// decodeRedactFile decodes a capture; it fails the test on any error, a message's too.
 func decodeRedactFile(t *testing.T, file string) []*decode.Message {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cr, err := capfile.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dr := decode.NewReader(cr, decode.Options{})
-	var msgs []*decode.Message
-	for {
-		m, err := dr.Next()
-		if errors.Is(err, io.EOF) {
-			return msgs
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
+	msgs, _ := decodeFile(t, decode.Options{}, file)
+	for _, m := range msgs {
 		if m.Err != nil {
 			t.Errorf("%s: message %d (%s): %v", file, m.Seq, m.Op, m.Err)
 		}
-		msgs = append(msgs, m)
 	}
+	return msgs
 }
 
 // secretsIn counts the messages whose text holds each secret, and those

@@ -4,16 +4,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
 	"github.com/pcmk-trace/pcmk-trace/internal/testcluster"
 	"github.com/pcmk-trace/pcmk-trace/pcmk"
@@ -60,35 +56,9 @@ func recordRemote(t *testing.T, c *testcluster.Cluster, file string) {
 	rec.stop(t)
 }
 
-func decodeFile(t *testing.T, file string) ([]*decode.Message, decode.Stats) {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cr, err := capfile.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dr := decode.NewReader(cr, decode.Options{})
-	var msgs []*decode.Message
-	for {
-		m, err := dr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs = append(msgs, m)
-	}
-	return msgs, dr.Stats()
-}
-
 func checkRemoteCapture(t *testing.T, file string) {
 	t.Helper()
-	msgs, st := decodeFile(t, file)
+	msgs, st := decodeFile(t, decode.Options{}, file)
 	if st.Errors != 0 {
 		t.Errorf("%d decode errors", st.Errors)
 	}

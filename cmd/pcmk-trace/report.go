@@ -78,35 +78,13 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer in.Close()
 	rep := analyse.NewReport(analyse.ReportOptions{FlowMax: o.flowMax})
-	status := in.status(stderr)
-	defer status.clear()
-	ops := newOpFilter(o.filter.ops)
-	var n uint64
-	var readErr error
-	for {
-		if ctx.Err() != nil {
-			status.clear()
-			fmt.Fprintf(stderr, "pcmk-trace: %s: interrupted after %d messages\n", name, n)
-			return exitCode{1, nil}
-		}
-		m, err := in.msgs.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			readErr = err
-			break
-		}
-		if !ops.match(m) {
-			continue
-		}
+	readErr, err := in.each(ctx, "report", o.filter.ops, stderr, stderr, nil, func(m *decode.Message) bool {
 		rep.Add(m)
-		if n++; n%1024 == 0 {
-			status.set(false, func() string { return in.statusLine("report", n) })
-		}
+		return true
+	})
+	if err != nil {
+		return err
 	}
-	status.clear()
-	warnUnknownOps(stderr, "report", name, o.filter.ops, ops.seen)
 
 	info := analyse.ReportInfo{File: name, Section: in.c.src.r.Section(), Generator: "pcmk-trace " + version}
 	if o.utc {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -88,35 +87,13 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer in.Close()
 	// The tables come at the end: show progress even when they go to the terminal.
-	status := in.status(stderr)
-	defer status.clear()
-	ops := newOpFilter(o.filter.ops)
-	var n uint64
-	var readErr error
-	for {
-		if ctx.Err() != nil {
-			status.clear()
-			fmt.Fprintf(stderr, "pcmk-trace: %s: interrupted after %d messages\n", name, n)
-			return exitCode{1, nil}
-		}
-		m, err := in.msgs.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			readErr = err
-			break
-		}
-		if !ops.match(m) {
-			continue
-		}
+	readErr, err := in.each(ctx, "stats", o.filter.ops, stderr, stderr, nil, func(m *decode.Message) bool {
 		agg.Add(m)
-		if n++; n%1024 == 0 {
-			status.set(false, func() string { return in.statusLine("stats", n) })
-		}
+		return true
+	})
+	if err != nil {
+		return err
 	}
-	status.clear()
-	warnUnknownOps(stderr, "stats", name, o.filter.ops, ops.seen)
 	tables, err := agg.Tables(o.tables...)
 	if err != nil {
 		return err
