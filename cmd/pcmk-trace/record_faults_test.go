@@ -36,7 +36,12 @@ func TestRecordDaemonRespawn(t *testing.T) {
 			if rel != "bookworm" && rel != "trixie" {
 				dialect = "B" // Pacemaker 3.0.1 and later
 			}
-			cibload := buildCibload(t)
+			// The C client is built against the host's libqb and runs in the host's root:
+			// the request in flight is checked on bookworm, the host's release.
+			var cibload string
+			if rel == "bookworm" {
+				cibload = buildCibload(t)
+			}
 			file := filepath.Join(t.TempDir(), "respawn.pcapng")
 			rec := startRecorder(t, "-w", file, "--ns-of", fmt.Sprint(c.InitPID))
 			stopLoad := queryLoop(t, c, 200*time.Millisecond)
@@ -49,7 +54,7 @@ func TestRecordDaemonRespawn(t *testing.T) {
 			var pending *exec.Cmd
 			for _, d := range daemons {
 				old := sandboxPID(t, c, d)
-				if d == "pacemaker-based" {
+				if d == "pacemaker-based" && cibload != "" {
 					// A request in flight when the daemon dies: a C client querying back
 					// to back, then the daemon stopped so that its last query waits.
 					pending = c.Command(context.Background(), cibload, "-d", dialect, "-n", "1000000", "-t", "600")
@@ -75,7 +80,7 @@ func TestRecordDaemonRespawn(t *testing.T) {
 				}
 				kills[d] = kill{old, n}
 			}
-			if err := pending.Wait(); err == nil {
+			if pending != nil && pending.Wait() == nil {
 				t.Error("cibload went on after pacemaker-based was killed")
 			}
 			if !broken {
@@ -122,14 +127,18 @@ func TestRecordDaemonRespawn(t *testing.T) {
 					t.Errorf("%s: no connection recorded for the respawned process %d", d, k.new)
 				}
 			}
-			checkNoPairAcrossDisconnect(t, file, "cibload")
+			client := ""
+			if cibload != "" {
+				client = "cibload"
+			}
+			checkNoPairAcrossDisconnect(t, file, client)
 		})
 	}
 }
 
 // checkNoPairAcrossDisconnect decodes file with lifecycle records and fails when a reply is
 // paired with a request of another connection, or across a disconnect of its connection, or
-// when more than one request of the client comm (one was in flight when its server was
+// when more than one request of the client comm, if not "" (one was in flight when its server was
 // killed) is left unanswered.
 func checkNoPairAcrossDisconnect(t *testing.T, file, comm string) {
 	t.Helper()
@@ -174,6 +183,9 @@ func checkNoPairAcrossDisconnect(t *testing.T, file, comm string) {
 		}
 	}
 	t.Logf("%d pairs, %d disconnects", pairs, disconnects)
+	if comm == "" {
+		return
+	}
 	// Every request of comm is answered on its own connection (checked above), but for at
 	// most the one in flight when its server was killed.
 	var unanswered []*decode.Message
