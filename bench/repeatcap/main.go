@@ -35,7 +35,7 @@ func repeat(in, out string, n int) error {
 	var first, last time.Time
 	var maxSeq uint64
 	var section capfile.SectionInfo
-	err := each(in, func(r *capfile.Reader, rec *capfile.Record) error {
+	stats, hasStats, err := each(in, func(r *capfile.Reader, rec *capfile.Record) error {
 		section = r.Section()
 		if first.IsZero() || rec.Time.Before(first) {
 			first = rec.Time
@@ -56,7 +56,7 @@ func repeat(in, out string, n int) error {
 	}
 	shift := last.Sub(first) + time.Second
 	for i := range n {
-		err := each(in, func(_ *capfile.Reader, rec *capfile.Record) error {
+		_, _, err := each(in, func(_ *capfile.Reader, rec *capfile.Record) error {
 			rec.Time = rec.Time.Add(time.Duration(i) * shift)
 			rec.Seq += uint64(i) * maxSeq
 			return w.Write(rec)
@@ -66,29 +66,41 @@ func repeat(in, out string, n int) error {
 			return err
 		}
 	}
+	if hasStats {
+		// The recorder's closing statistics, as if it had recorded every copy.
+		stats.End = stats.End.Add(time.Duration(n-1) * shift)
+		stats.Received *= uint64(n)
+		stats.Dropped *= uint64(n)
+		if err := w.WriteStats(stats); err != nil {
+			w.Close()
+			return err
+		}
+	}
 	return w.Close()
 }
 
-func each(path string, fn func(*capfile.Reader, *capfile.Record) error) error {
+// each calls fn on every record of the capture at path and returns its closing statistics.
+func each(path string, fn func(*capfile.Reader, *capfile.Record) error) (capfile.Stats, bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return capfile.Stats{}, false, err
 	}
 	defer f.Close()
 	r, err := capfile.NewReader(bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return capfile.Stats{}, false, fmt.Errorf("read %s: %w", path, err)
 	}
 	for {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			st, ok := r.Stats()
+			return st, ok, nil
 		}
 		if err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
+			return capfile.Stats{}, false, fmt.Errorf("read %s: %w", path, err)
 		}
 		if err := fn(r, rec); err != nil {
-			return err
+			return capfile.Stats{}, false, err
 		}
 	}
 }
