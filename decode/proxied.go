@@ -61,9 +61,12 @@ func (pr *pairer) relayed(key connKey, m *Message) bool {
 type proxyLinks struct {
 	seed  maphash.Seed
 	bySum map[uint64]uint64 // digest -> Seq of the request
-	ring  []uint64          // digests, oldest first, for the bound
+	ring  []proxyLink       // what bySum holds, oldest first, for the bound
 	next  int
 }
+
+// proxyLink is one request remembered: its digest and Seq.
+type proxyLink struct{ sum, seq uint64 }
 
 // maxProxyLinks bounds proxyLinks.
 const maxProxyLinks = 1024
@@ -77,7 +80,7 @@ func (pl *proxyLinks) link(m *Message) {
 	if pl.bySum == nil {
 		pl.seed = maphash.MakeSeed()
 		pl.bySum = make(map[uint64]uint64)
-		pl.ring = make([]uint64, 0, maxProxyLinks)
+		pl.ring = make([]proxyLink, 0, maxProxyLinks)
 	}
 	sum, node := pl.digest(m)
 	if m.Flags&pcmk.FlagProxied == 0 {
@@ -120,12 +123,13 @@ func (pl *proxyLinks) digest(m *Message) (sum uint64, node string) {
 
 func (pl *proxyLinks) remember(sum, seq uint64) {
 	if len(pl.ring) < maxProxyLinks {
-		pl.ring = append(pl.ring, sum)
+		pl.ring = append(pl.ring, proxyLink{sum, seq})
 	} else {
-		if pl.bySum[pl.ring[pl.next]] != 0 {
-			delete(pl.bySum, pl.ring[pl.next])
+		// The oldest goes, unless a later request with the same digest took its place.
+		if old := pl.ring[pl.next]; pl.bySum[old.sum] == old.seq {
+			delete(pl.bySum, old.sum)
 		}
-		pl.ring[pl.next] = sum
+		pl.ring[pl.next] = proxyLink{sum, seq}
 		pl.next = (pl.next + 1) % maxProxyLinks
 	}
 	pl.bySum[sum] = seq

@@ -28,8 +28,8 @@ func ScanAnchors(r *capfile.Reader) ([]Anchor, error) {
 	var rec capfile.Record
 	for len(out) < MaxAnchors {
 		err := r.ReadInto(&rec)
-		if err == io.EOF {
-			return out, nil
+		if err == io.EOF || errors.Is(err, capfile.ErrTruncated) {
+			return out, nil // a recorder killed: its capture ends at its last whole block
 		}
 		var fe *capfile.FormatError
 		if errors.As(err, &fe) {

@@ -17,23 +17,33 @@ type Input struct {
 	Offset time.Duration   // added to every record's time
 }
 
+// ErrStopped is returned by Merge when its progress function asked it to stop.
+var ErrStopped = errors.New("merge: stopped")
+
 // Stats counts what Merge did.
 type Stats struct {
-	Records int   // records written
-	Damaged []int // per input: damaged packets skipped
+	Truncated []bool // per input: it ended before the recorder's closing block
+	Records   int    // records written
+	Damaged   []int  // per input: damaged packets skipped
 }
 
 // Merge writes the records of every input to w in order of corrected time (on a tie, the
 // input listed first goes first; within an input, records keep their order). Records are
 // renumbered from 1 in the order written, since each node's recorder numbered its own.
-// progress, when not nil, is called after every 4096 records with the count so far.
-func Merge(w *capfile.Writer, inputs []Input, progress func(n int)) (Stats, error) {
-	st := Stats{Damaged: make([]int, len(inputs))}
+// progress, when not nil, is called after every 4096 records with the count so far; when it
+// returns false, Merge stops with ErrStopped. An input cut short (its recorder killed) ends
+// at its last whole block, counted in Stats.Truncated.
+func Merge(w *capfile.Writer, inputs []Input, progress func(n int) bool) (Stats, error) {
+	st := Stats{Damaged: make([]int, len(inputs)), Truncated: make([]bool, len(inputs))}
 	h := make(recHeap, 0, len(inputs))
 	next := func(i int) error {
 		for {
 			rec, err := inputs[i].Reader.Next()
 			if err == io.EOF {
+				return nil
+			}
+			if errors.Is(err, capfile.ErrTruncated) {
+				st.Truncated[i] = true
 				return nil
 			}
 			var fe *capfile.FormatError
@@ -68,8 +78,8 @@ func Merge(w *capfile.Writer, inputs []Input, progress func(n int)) (Stats, erro
 		if err := next(it.input); err != nil {
 			return st, err
 		}
-		if progress != nil && st.Records%4096 == 0 {
-			progress(st.Records)
+		if progress != nil && st.Records%4096 == 0 && !progress(st.Records) {
+			return st, ErrStopped
 		}
 	}
 	return st, writeStats(w, inputs)

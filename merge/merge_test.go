@@ -2,6 +2,7 @@ package merge
 
 import (
 	"bytes"
+	"errors"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func TestMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := 0
-	st, err := Merge(w, inputs, func(int) { calls++ })
+	st, err := Merge(w, inputs, func(int) bool { calls++; return true })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,5 +192,46 @@ func TestMergeStats(t *testing.T) {
 	}
 	if _, ok := merged([]Input{{Node: "a", Reader: withStats("a", 0, 50*ms, 10, 1)}, {Node: "b", Reader: capture(t, "b")}}); ok {
 		t.Error("statistics written although one node's capture had none")
+	}
+}
+
+// An input cut short (its recorder killed) is merged up to its last whole block and
+// reported; a progress function that says stop ends the merge with ErrStopped.
+func TestMergeTruncatedAndStopped(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := capfile.NewWriter(&buf, capfile.WriterOptions{Section: capfile.SectionInfo{Node: "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5000 {
+		data := bytes.Repeat([]byte("x"), 200)
+		if err := w.Write(&capfile.Record{Kind: capfile.KindMessage, Seq: uint64(i + 1), Time: epoch.Add(time.Duration(i) * time.Millisecond), Data: data, OrigLen: 200}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	cut := buf.Bytes()[:buf.Len()-100] // mid-block
+	open := func() *capfile.Reader {
+		r, err := capfile.NewReader(bytes.NewReader(cut))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	merged := func(progress func(int) bool) (Stats, error) {
+		var out bytes.Buffer
+		mw, err := capfile.NewWriter(&out, capfile.WriterOptions{Interfaces: []capfile.InterfaceInfo{{Node: "a"}, {Node: "b"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mw.Close()
+		return Merge(mw, []Input{{Node: "a", Reader: open()}, {Node: "b", Reader: capture(t, "b", time.Millisecond)}}, progress)
+	}
+	st, err := merged(nil)
+	if err != nil || !st.Truncated[0] || st.Truncated[1] || st.Records < 4990 || st.Records > 5000 {
+		t.Errorf("truncated input: %+v, %v", st, err)
+	}
+	if st, err := merged(func(int) bool { return false }); !errors.Is(err, ErrStopped) || st.Records != 4096 {
+		t.Errorf("stopped: %d records, %v", st.Records, err)
 	}
 }

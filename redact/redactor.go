@@ -101,6 +101,11 @@ func (r *Redactor) Record(rec *capfile.Record) []*capfile.Record {
 				r.alone(g)
 			}
 		}
+	case capfile.KindLoss:
+		// A lost piece may be a part: waiting for the rest of any message could be forever.
+		for _, g := range r.pending {
+			r.alone(g)
+		}
 	}
 	if !held {
 		if len(r.queue) == 0 {
@@ -108,7 +113,27 @@ func (r *Redactor) Record(rec *capfile.Record) []*capfile.Record {
 		}
 		r.hold(rec, nil)
 	}
+	r.evict()
 	return r.drain()
+}
+
+// evict redacts incomplete multipart messages part by part, oldest first, while more than
+// MaxHeld bytes wait behind them: a message whose last part never comes must not stop the
+// output.
+func (r *Redactor) evict() {
+	for r.held > r.opts.MaxHeld {
+		var oldest *group
+		for _, it := range r.queue {
+			if it.group != nil && !it.group.done {
+				oldest = it.group
+				break
+			}
+		}
+		if oldest == nil {
+			return
+		}
+		r.alone(oldest)
+	}
 }
 
 // Flush redacts the multipart messages still incomplete, part by part, and
@@ -255,9 +280,6 @@ func (r *Redactor) part(rec *capfile.Record, e envelope, key partKey, truncated 
 	g.broken = g.broken || truncated || len(rec.Data) < envelopeLen+int(e.partSize) || e.partSize == 0
 	if e.lastPart() {
 		r.join(g)
-	}
-	for r.held > r.opts.MaxHeld && len(r.queue) > 0 && r.queue[0].group != nil && !r.queue[0].group.done {
-		r.alone(r.queue[0].group)
 	}
 	return true
 }

@@ -176,6 +176,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if o.follow != 0 {
 			keep, more := fl.Add(m)
 			if !more {
+				in.stopped = true
 				break
 			}
 			if !keep {

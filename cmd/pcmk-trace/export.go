@@ -90,6 +90,18 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if o == nil || err != nil {
 		return err
 	}
+	// Every file must open as a capture before a span leaves: a bad name in a list
+	// does not leave half an export behind.
+	for _, name := range o.files {
+		if name == "-" {
+			continue
+		}
+		c, err := openCapture(name)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		c.Close()
+	}
 	quietOTel()
 	exp, err := o.exporter(ctx, stdout)
 	if err != nil {

@@ -43,7 +43,7 @@ func (o *flowOptions) flags(fs *pflag.FlagSet) {
 	o.filter.flags(fs)
 	fs.Uint64Var(&o.around, "around", 0, "only message `SEQ`'s conversation (its connection) and all messages within --window after it")
 	fs.Uint64Var(&o.follow, "follow", 0, "only what request `SEQ` caused, on every node (see decode --follow)")
-	fs.DurationVar(&o.window, "window", time.Second, "with --around: how far before (same connection) and after (any) to look; with --follow: how long a process may react (default 2s), a `DURATION`")
+	fs.DurationVar(&o.window, "window", time.Second, "with --around: how far before (same connection) and after (any) to look; with --follow: how long a process may react (then 2s unless given); a `DURATION`")
 	fs.IntVar(&o.max, "max", 500, "draw at most `N` arrows (0: no limit)")
 	fs.IntVar(&o.width, "width", 0, "text: cut lines to `N` columns (default: the terminal's width, else 120)")
 }
@@ -112,9 +112,7 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if readErr != nil {
-		fmt.Fprintf(stderr, "pcmk-trace: %s: %v; the messages before it are shown\n", name, readErr)
-	}
+	bad := in.reportEnd(stderr, readErr)
 	if !b.Found() {
 		return exitCode{1, fmt.Errorf("flow: --around %d: no such message in %s (or the filters left it out)", o.around, name)}
 	}
@@ -157,7 +155,7 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("flow: %w", err)
 		}
 	}
-	if readErr != nil {
+	if bad {
 		return exitCode{1, nil}
 	}
 	return nil

@@ -16,11 +16,12 @@ import (
 // command's own work (formatting, aggregating, drawing) keep both cores busy on a
 // large capture.
 type input struct {
-	c    *captureFile
-	recs *prefetch.Stream[*capfile.Record]
-	dec  *decode.Reader
-	msgs *prefetch.Stream[*decode.Message]
-	live bool // a pipe: records are handed on one by one, so none waits for records still to come
+	c       *captureFile
+	recs    *prefetch.Stream[*capfile.Record]
+	dec     *decode.Reader
+	msgs    *prefetch.Stream[*decode.Message]
+	live    bool // a pipe: records are handed on one by one, so none waits for records still to come
+	stopped bool // the command stopped reading before the end: there is no end to report on
 	// redacted is what the capture's section header says was redacted, read
 	// before the reading goroutine starts
 	redacted string
@@ -92,6 +93,7 @@ func (in *input) each(ctx context.Context, cmd string, ops []string, stderr, sta
 			})
 		}
 		if !fn(m) {
+			in.stopped = true
 			break
 		}
 	}
@@ -117,9 +119,16 @@ func (in *input) Close() {
 
 // reportEnd prints what went wrong reading the capture: the error that ended the stream,
 // and the counts of undecodable and lost messages. It reports whether the command should
-// exit 1. The stream must have ended (Next returned an error).
+// exit 1. After a stop before the end (in.stopped), only readErr is known: the decoding
+// goroutine may still be running, and the closing statistics were not reached.
 func (in *input) reportEnd(stderr io.Writer, readErr error) bool {
 	name := in.c.name
+	if in.stopped {
+		if readErr != nil {
+			fmt.Fprintf(stderr, "pcmk-trace: %s: %v\n", name, readErr)
+		}
+		return readErr != nil
+	}
 	st := in.dec.Stats() // final: the decoding goroutine returned its last error
 	if readErr != nil {
 		if errors.Is(readErr, capfile.ErrTruncated) {

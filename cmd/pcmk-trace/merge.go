@@ -74,9 +74,13 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	files := make([]mergeFile, len(o.files))
 	seen := map[string]string{}
+	out, outErr := os.Stat(o.output)
 	for i, name := range o.files {
 		f := &files[i]
 		f.name = name
+		if in, err := os.Stat(name); err == nil && outErr == nil && os.SameFile(in, out) {
+			return exitCode{2, fmt.Errorf("merge: -w %s is also an input: write elsewhere", o.output)}
+		}
 		err := withCapture(name, func(r *capfile.Reader, size int64) error {
 			if len(r.Interfaces()) > 0 {
 				return errors.New("already a merged capture: merge the nodes' own captures")
@@ -183,6 +187,15 @@ func writeMerged(ctx context.Context, o *mergeOptions, files []mergeFile, offs [
 	opts.Section = files[0].section
 	s := &opts.Section
 	s.Host, s.Node, s.NodeID, s.BootID = "", "", 0, ""
+	// The merge is redacted only if every node's capture was, by the same rules.
+	for _, f := range files[1:] {
+		if f.section.Redacted != s.Redacted {
+			fmt.Fprintf(stderr, "merge: warning: %s and %s were not redacted alike (%q, %q): the merged capture is not marked redacted\n",
+				files[0].name, f.name, files[0].section.Redacted, f.section.Redacted)
+			s.Redacted = ""
+			break
+		}
+	}
 	s.CommandLine = commandLine(append([]string{"pcmk-trace", "merge"}, os.Args[2:]...))
 	inputs := make([]merge.Input, len(files))
 	var total int64
@@ -205,9 +218,9 @@ func writeMerged(ctx context.Context, o *mergeOptions, files []mergeFile, offs [
 	}
 	status := newStatus(stderr, 200*time.Millisecond)
 	start := time.Now()
-	st, err := merge.Merge(w, inputs, func(n int) {
+	st, err := merge.Merge(w, inputs, func(n int) bool {
 		if ctx.Err() != nil {
-			return
+			return false
 		}
 		status.set(false, func() string {
 			var read int64
@@ -216,12 +229,17 @@ func writeMerged(ctx context.Context, o *mergeOptions, files []mergeFile, offs [
 			}
 			return readStatus("merge", uint64(n), read, total)
 		})
+		return true
 	})
 	status.clear()
 	if cerr := w.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("merge: %w", cerr)
 	}
 	if err != nil {
+		os.Remove(o.output) // a partial merge is no capture to keep
+		if errors.Is(err, merge.ErrStopped) {
+			return exitCode{1, errors.New("merge: interrupted; nothing written")}
+		}
 		return err
 	}
 	el := time.Since(start)
@@ -229,6 +247,9 @@ func writeMerged(ctx context.Context, o *mergeOptions, files []mergeFile, offs [
 	for i, n := range st.Damaged {
 		if n > 0 {
 			fmt.Fprintf(stderr, "merge: %s: %d damaged packets skipped\n", files[i].name, n)
+		}
+		if st.Truncated[i] {
+			fmt.Fprintf(stderr, "merge: %s: cut short (was the recorder killed?); merged up to its last whole block\n", files[i].name)
 		}
 	}
 	return nil

@@ -75,6 +75,7 @@ func runRedact(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	var opts capfile.WriterOptions
 	opts.Section = c.src.r.Section()
+	opts.Interfaces = c.src.r.Interfaces() // a merged capture keeps its nodes
 	if opts.Section.Redacted != "" {
 		opts.Section.Redacted += "; then "
 	}

@@ -25,6 +25,8 @@ func readReplayCapture(name string, stderr io.Writer) (*replay.Capture, error) {
 	}
 	c, err := replay.ReadCapture(bufio.NewReaderSize(in, 1<<20))
 	switch {
+	case c == nil && err != nil: // not even a section header: an empty or foreign file
+		return nil, fmt.Errorf("%s: %w", name, err)
 	case errors.Is(err, capfile.ErrTruncated):
 		fmt.Fprintf(stderr, "pcmk-trace: %s: %v (was the recorder killed?); replaying what it holds\n", name, err)
 	case err != nil:

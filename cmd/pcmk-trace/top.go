@@ -46,7 +46,16 @@ func (o *topOptions) flags(fs *pflag.FlagSet) {
 	fs.BoolVarP(&o.batch, "batch", "b", false, "print one block per interval instead of the interactive view (scripts, no terminal)")
 	fs.StringVarP(&o.format, "format", "f", "text", "--batch output `FORMAT`: text or json (JSON lines)")
 	fs.Float64Var(&o.speed, "speed", 1, "play FILE at `F` times its recorded pace (0: as fast as possible)")
+	for _, name := range topRecordOnly {
+		if f := fs.Lookup(name); f != nil {
+			f.Hidden = true
+		}
+	}
 }
+
+// topRecordOnly are record's flags that top does not act on: its -w keeps what was
+// shown as recorded, and live spans come from record --otlp.
+var topRecordOnly = []string{"redact", "redact-name", "redact-value", "redact-no-defaults", "otlp"}
 
 // parseTop parses and checks top's arguments; it returns nil options when -h was shown.
 func parseTop(args []string, stdout, stderr io.Writer) (*topOptions, error) {
@@ -58,6 +67,11 @@ func parseTop(args []string, stdout, stderr io.Writer) (*topOptions, error) {
 			return nil, nil
 		}
 		return nil, err
+	}
+	for _, name := range topRecordOnly {
+		if fs.Changed(name) {
+			return nil, fs.usageError(fmt.Errorf("top: --%s is record's only: record with it, then play the file with top FILE", name))
+		}
 	}
 	switch fs.NArg() {
 	case 0:

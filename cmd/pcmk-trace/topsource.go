@@ -68,7 +68,7 @@ func openTopLive(o *topOptions, stderr io.Writer) (*topSource, error) {
 	}
 	if o.rec.output != "" {
 		opts := (&recorder{t: t, o: &o.rec}).writerOptions(o.args)
-		opts.Section.CommandLine = commandLine(append([]string{"pcmk-trace", "top"}, o.args...))
+		opts.Section.CommandLine = commandLine(append([]string{"pcmk-trace", "top"}, hideValues(o.args)...))
 		if s.w, err = capfile.Create(o.rec.output, opts); err != nil {
 			t.Close()
 			return nil, fmt.Errorf("top: %w", err)
