@@ -122,7 +122,6 @@ func runTop(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	defer src.close()
 	if !o.batch && (!isTerminal(stdout) || stdout != os.Stdout) {
 		o.batch = true // no terminal to draw on: a block per interval, as top -b
 	}
@@ -131,10 +130,27 @@ func runTop(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	} else {
 		err = runTopView(ctx, o, src)
 	}
-	if cerr := src.close(); err == nil {
+	if cerr := closeWithin(src, topStopWait); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// topStopWait bounds each step of top's shutdown: the view is gone already, and a user
+// who pressed q waits for the prompt. The kernel detaches what is left when the process
+// exits.
+const topStopWait = 5 * time.Second
+
+// closeWithin closes src, giving up after d.
+func closeWithin(src *topSource, d time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- src.close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		return errors.New("top: closing the tracer took longer than " + d.String() + "; leaving it to the kernel")
+	}
 }
 
 // topDecodeOptions are the decode options of top: connection lifecycles

@@ -52,10 +52,8 @@ type topJSONConn struct {
 
 // runTopBatch prints one block per interval until the source ends, ctx does or --count blocks were printed.
 func runTopBatch(ctx context.Context, o *topOptions, src *topSource, stdout io.Writer) error {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { src.run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	_, stop := src.launch(ctx)
+	defer stop()
 	out := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(out)
 	var n uint64

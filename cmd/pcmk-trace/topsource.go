@@ -95,6 +95,22 @@ func openTopFile(o *topOptions) (*topSource, error) {
 // live reports whether the source records, rather than plays a file.
 func (s *topSource) live() bool { return s.t != nil }
 
+// launch runs the source in a goroutine of its own under a context derived from ctx;
+// stop ends it and waits for it, at most topStopWait: a user who pressed q waits for the
+// prompt, and closing the tracer afterwards ends a source still reading.
+func (s *topSource) launch(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { s.run(ctx); close(done) }()
+	return ctx, func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(topStopWait):
+		}
+	}
+}
+
 // run feeds the frames channel until ctx ends or the source does, then closes it.
 func (s *topSource) run(ctx context.Context) {
 	defer close(s.frames)

@@ -280,10 +280,8 @@ func (m *topModel) fit(s string) string {
 
 // runTopView runs the interactive view on the terminal until q, the end of ctx, or --count intervals.
 func runTopView(ctx context.Context, o *topOptions, src *topSource) error {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { src.run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	ctx, stop := src.launch(ctx)
+	defer stop()
 	m := newTopModel(src.frames, func(f *analyse.TopFrame) string { return topHeader(f, src) })
 	m.failed, m.live, m.count = src.failed, src.live(), o.rec.count
 	// bubbletea restores the terminal on return, on a panic in the view and
