@@ -121,7 +121,13 @@ func Unescape(v []byte) string {
 	if bytes.IndexByte(v, '&') < 0 {
 		return string(v)
 	}
-	out := make([]byte, 0, len(v))
+	return string(AppendUnescaped(make([]byte, 0, len(v)), v))
+}
+
+// AppendUnescaped appends v to dst with its references replaced, as
+// Unescape does, for callers that reuse a buffer.
+func AppendUnescaped(dst, v []byte) []byte {
+	out := dst
 	for len(v) > 0 {
 		amp := bytes.IndexByte(v, '&')
 		if amp < 0 {
@@ -168,7 +174,7 @@ func Unescape(v []byte) string {
 		}
 		v = v[semi+1:]
 	}
-	return string(out)
+	return out
 }
 
 // Describe summarises a raw Pacemaker message for a one-line display:

@@ -2,7 +2,8 @@ package redact
 
 import (
 	"bytes"
-	"strconv"
+
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // attr is one attribute of a start tag: its name and where its value lies.
@@ -235,60 +236,12 @@ func (s *scanner) literals(b []byte) int {
 	return s.n - n0
 }
 
-// unescape returns v with XML's character references resolved, in a
-// scratch buffer valid until the next call; v itself when it has none.
+// unescape returns v with XML's references resolved (pcmk.Unescape's rules),
+// in a scratch buffer valid until the next call; v itself when it has none.
 func (s *scanner) unescape(v []byte) []byte {
 	if bytes.IndexByte(v, '&') < 0 {
 		return v
 	}
-	out := s.unesc[:0]
-	for i := 0; i < len(v); i++ {
-		if v[i] != '&' {
-			out = append(out, v[i])
-			continue
-		}
-		semi := bytes.IndexByte(v[i:], ';')
-		if semi < 0 {
-			out = append(out, v[i:]...)
-			break
-		}
-		ref := string(v[i+1 : i+semi])
-		switch ref {
-		case "amp":
-			out = append(out, '&')
-		case "lt":
-			out = append(out, '<')
-		case "gt":
-			out = append(out, '>')
-		case "quot":
-			out = append(out, '"')
-		case "apos":
-			out = append(out, '\'')
-		default:
-			r, ok := charRef(ref)
-			if !ok {
-				out = append(out, v[i:i+semi+1]...)
-			} else {
-				out = append(out, string(r)...)
-			}
-		}
-		i += semi
-	}
-	s.unesc = out
-	return out
-}
-
-func charRef(ref string) (rune, bool) {
-	if len(ref) < 2 || ref[0] != '#' {
-		return 0, false
-	}
-	base, digits := 10, ref[1:]
-	if digits[0] == 'x' || digits[0] == 'X' {
-		base, digits = 16, digits[1:]
-	}
-	n, err := strconv.ParseUint(digits, base, 21)
-	if err != nil {
-		return 0, false
-	}
-	return rune(n), true
+	s.unesc = pcmk.AppendUnescaped(s.unesc[:0], v)
+	return s.unesc
 }
