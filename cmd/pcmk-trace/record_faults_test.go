@@ -523,54 +523,48 @@ func waitFile(t *testing.T, path string) {
 	}
 }
 
-var (
-	cibloadOnce sync.Once
-	cibloadPath string
-	cibloadErr  error
-)
+// builtOnce is a program a test binary builds once, on first use.
+type builtOnce struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// get builds the program named name with the command build (its output path last) once.
+func (b *builtOnce) get(name string, build ...string) (string, error) {
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", name)
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, name)
+		args := append(append([]string(nil), build[1:]...), b.path)
+		if out, err := exec.Command(build[0], args...).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("build %s: %v\n%s", name, err, out)
+		}
+	})
+	return b.path, b.err
+}
+
+var cibloadBin, pcmkTraceBin builtOnce
 
 // buildCibload builds bench/cibload once.
 func buildCibload(t *testing.T) string {
 	t.Helper()
-	cibloadOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cibload")
-		if err != nil {
-			cibloadErr = err
-			return
-		}
-		cibloadPath = filepath.Join(dir, "cibload")
-		if out, err := exec.Command("cc", "-O2", "-o", cibloadPath, "../../bench/cibload.c", "-lqb").CombinedOutput(); err != nil {
-			cibloadErr = fmt.Errorf("build cibload: %v\n%s", err, out)
-		}
-	})
-	if cibloadErr != nil {
-		testcluster.Skip(t, cibloadErr.Error())
+	path, err := cibloadBin.get("cibload", "cc", "-O2", "../../bench/cibload.c", "-lqb", "-o")
+	if err != nil {
+		testcluster.Skip(t, err.Error())
 	}
-	return cibloadPath
+	return path
 }
-
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
 
 // buildPcmkTrace builds the pcmk-trace command once, for tests that run it as a process.
 func buildPcmkTrace(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pcmk-trace-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "pcmk-trace")
-		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
+	path, err := pcmkTraceBin.get("pcmk-trace", "go", "build", "-o")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binPath
+	return path
 }
