@@ -19,10 +19,12 @@ import (
 // (SIGSTOP) and while it dies (SIGKILL): every request then fails on its own within the
 // timeout, replay does not hang, and it exits with status 2.
 func TestReplayDaemonFails(t *testing.T) {
-	c := testcluster.Require(t)
 	const timeout = 2 * time.Second
 	for _, sig := range []string{"STOP", "KILL"} {
 		t.Run(sig, func(t *testing.T) {
+			// Each signal gets a cluster that answers: the previous one may have ended it.
+			c := testcluster.Require(t)
+			waitDC(t, c)
 			pid := sandboxPID(t, c, "pacemaker-based")
 			var stdout, stderr lockedBuffer
 			done := make(chan error, 1)
@@ -83,6 +85,7 @@ func TestReplayDaemonFails(t *testing.T) {
 	}
 	// pacemakerd starts pacemaker-based again, or gives up (and the sandbox ends with it):
 	// then the cluster is restarted for the tests after.
+	c := testcluster.Require(t)
 	if _, err := c.Script("pid"); err != nil || waitRespawn(t, c, "pacemaker-based", 0) == 0 {
 		if out, err := c.Down(); err != nil {
 			t.Fatalf("testcluster down: %v\n%s", err, out)

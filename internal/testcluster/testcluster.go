@@ -126,7 +126,14 @@ func RequireConfig(t testing.TB, cfg Config) *Cluster {
 	mu.Lock()
 	defer mu.Unlock()
 	if c := running[name]; c != nil {
-		return c
+		if c.alive() {
+			return c
+		}
+		// A test that kills daemons can make pacemakerd give up, which ends the sandbox:
+		// later tests get a fresh one rather than a stale pid.
+		t.Logf("testcluster %s: its init has exited; starting it again", name)
+		c.script("down")
+		delete(running, name)
 	}
 	script, err := findScript()
 	if err != nil {
@@ -156,6 +163,16 @@ func RequireConfig(t testing.TB, cfg Config) *Cluster {
 	running[name] = c
 	started = append(started, c)
 	return c
+}
+
+// alive reports whether every node's init still runs, so nsenter can enter it.
+func (c *Cluster) alive() bool {
+	for _, pid := range c.NodePIDs {
+		if _, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/ipc"); err != nil {
+			return false
+		}
+	}
+	return len(c.NodePIDs) > 0
 }
 
 // instanceName gives each test binary its own instance, so tests never stop a cluster
