@@ -133,6 +133,8 @@ const volatile __u8 filter_pid = 0;
 const volatile __u8 filter_comm = 0;
 const volatile __u8 filter_service = 0;
 const volatile __u8 filter_pidns = 0;
+/* The events ring's size in bytes (the loader sets it with the map's). */
+const volatile __u64 ring_size = 16 << 20;
 
 /* Message numbers; global so pieces never mix, whatever the preemption. */
 __u64 next_seq = 0;
@@ -733,8 +735,7 @@ static __always_inline __u64 wakeup_flags(void)
 {
 	/* Wake the reader only when the ring fills up; it polls otherwise. */
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
-	return avail > size / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	return avail > ring_size / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 /*
@@ -904,32 +905,133 @@ struct ring_shared {
 	struct name_buf hdr_path; /* char hdr_path[PATH_MAX]: its start */
 };
 
-SEC("uprobe")
-int BPF_KPROBE(rb_commit, void *rb, __u64 len)
-{
-	struct copy_ctx c = {};
-	struct ring_shared sh = {};
-	/* struct qb_ringbuffer_s: shared_hdr @8, shared_data @16 */
-	struct {
-		__u64 shared_hdr;
-		__u64 shared_data;
-	} r;
+/*
+ * A writer thread's ring, as its first message showed it. Every helper call
+ * costs (speculation barriers make each call and return dear), so the next
+ * messages of the thread on the ring read user memory once before the copy
+ * (the write pointer and the start of the header path, which tells that the
+ * ring is still the one cached) and skip the name parser, the identity and
+ * the filters.
+ */
+struct ring_key {
+	__u64 pid_tgid;
+	__u64 rb;
+};
 
-	count(IPC_HIT_COMMIT, 1);
-	/* Two reads of user memory in all: each costs a helper call. */
-	if (bpf_probe_read_user(&r, sizeof(r), rb + 8) ||
-	    bpf_probe_read_user(&sh.write_pt, 12 + NAME_BUF, (const void *)r.shared_hdr)) {
-		count(IPC_LOST_COPY_FAILED, 1);
-		return 0;
-	}
-	sh.hdr_path.s[NAME_BUF - 1] = 0;
-	if (!parse_name(&sh.hdr_path, -1, &c.hdr, NAME_RING_HEADER)) {
-		count(IPC_SKIP_OTHER_RING, 1);
+/* Bytes of the header path compared per message: "/dev/shm/", the
+ * connection key (unique per connection) and the channel's first letters. */
+#define PATH_CHECK 64
+
+enum ring_verdict {
+	RING_KEEP = 1,
+	RING_FILTERED, /* an IPC ring that --pid, --service or --ns-of leave out */
+	RING_OTHER,    /* not an IPC ring (a blackbox log) */
+};
+
+struct ring_seen {
+	__u64 shared_hdr;
+	__u64 shared_data;
+	__u32 verdict;
+	__u32 _pad;
+	struct ring_shared sh; /* as read when learnt */
+	struct ipc_hdr hdr;    /* names and identity; the rest is per message */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ring_key);
+	__type(value, struct ring_seen);
+} rings SEC(".maps");
+
+/* What a new ring_seen starts from. */
+const struct ring_seen ring_unknown = {};
+
+/*
+ * ring_learn reads the ring at key->rb, written by the current thread, into
+ * seen (its entry in rings). Global, like parse_name, and for the stack: the
+ * probe's own frame holds the message's header.
+ */
+__attribute__((noinline)) int ring_learn(struct ring_key *key, struct ring_seen *seen)
+{
+	if (!key || !seen)
+		return -1;
+	seen->verdict = 0;
+	/* struct qb_ringbuffer_s: shared_hdr @8, shared_data @16 */
+	if (bpf_probe_read_user(&seen->shared_hdr, 16, (const void *)key->rb + 8) ||
+	    bpf_probe_read_user(&seen->sh.write_pt, 12 + NAME_BUF, (const void *)seen->shared_hdr))
+		return -1;
+	seen->sh.hdr_path.s[NAME_BUF - 1] = 0;
+	__builtin_memset(&seen->hdr, 0, sizeof(seen->hdr));
+	if (!parse_name(&seen->sh.hdr_path, -1, &seen->hdr, NAME_RING_HEADER)) {
+		seen->verdict = RING_OTHER;
 		return 0;
 	}
 	/* The identity before the pid namespace filter, which reads it. */
-	fill_identity(&c.hdr);
-	if (!comm_ok(&c.hdr) || !pid_ok(&c.hdr) || !service_ok(&c.hdr) || !pidns_ok_filled(&c.hdr)) {
+	fill_identity(&seen->hdr);
+	bool keep = comm_ok(&seen->hdr) && pid_ok(&seen->hdr) && service_ok(&seen->hdr) && pidns_ok_filled(&seen->hdr);
+	seen->verdict = keep ? RING_KEEP : RING_FILTERED;
+	return 0;
+}
+
+/* The start of the shared header, read per message once the ring is known. */
+struct ring_head {
+	__u32 _align;
+	__u32 write_pt;
+	__u32 read_pt;
+	__u32 word_size;
+	__u64 path[PATH_CHECK / 8];
+};
+
+/* same_ring reports whether head still shows the ring seen was learnt from. */
+static __always_inline bool same_ring(const struct ring_head *head, const struct ring_seen *seen)
+{
+	const __u64 *p = (const __u64 *)seen->sh.hdr_path.s;
+	__u64 diff = 0;
+#pragma unroll
+	for (int i = 0; i < PATH_CHECK / 8; i++)
+		diff |= head->path[i] ^ p[i];
+	return diff == 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(rb_commit, void *rb, __u64 len)
+{
+	struct ring_key key = {.pid_tgid = bpf_get_current_pid_tgid(), .rb = (__u64)rb};
+	struct ring_head head;
+	struct copy_ctx c = {};
+	__u32 write_pt;
+
+	count(IPC_HIT_COMMIT, 1);
+	struct ring_seen *seen = bpf_map_lookup_elem(&rings, &key);
+	if (seen && !bpf_probe_read_user(&head.write_pt, 12 + PATH_CHECK, (const void *)seen->shared_hdr) &&
+	    same_ring(&head, seen)) {
+		write_pt = head.write_pt;
+		c.hdr.ktime = bpf_ktime_get_ns();
+	} else {
+		/* Unknown, or the address now holds another ring. */
+		if (!seen) {
+			bpf_map_update_elem(&rings, &key, &ring_unknown, BPF_ANY);
+			seen = bpf_map_lookup_elem(&rings, &key);
+		}
+		if (!seen || ring_learn(&key, seen)) {
+			if (seen)
+				bpf_map_delete_elem(&rings, &key);
+			count(IPC_LOST_COPY_FAILED, 1);
+			return 0;
+		}
+		write_pt = seen->sh.write_pt;
+		c.hdr.ktime = seen->hdr.ktime;
+	}
+	if (seen->verdict == RING_OTHER) {
+		count(IPC_SKIP_OTHER_RING, 1);
+		return 0;
+	}
+	__u64 ktime = c.hdr.ktime;
+	__builtin_memcpy(&c.hdr, &seen->hdr, sizeof(c.hdr));
+	c.hdr.ktime = ktime;
+	/* --comm follows processes as they appear: never cached. */
+	if (seen->verdict != RING_KEEP || (filter_comm && !comm_ok(&c.hdr))) {
 		count(IPC_SKIP_FILTER, 1);
 		return 0;
 	}
@@ -940,7 +1042,7 @@ int BPF_KPROBE(rb_commit, void *rb, __u64 len)
 	c.hdr.hook = IPC_HOOK_RB_COMMIT;
 	c.hdr.transport = IPC_TRANSPORT_SHM;
 	c.hdr.orig_len = len;
-	emit(&c, r.shared_data + 4 * ((__u64)sh.write_pt + 2), 0);
+	emit(&c, seen->shared_data + 4 * ((__u64)write_pt + 2), 0);
 	return 0;
 }
 

@@ -78,6 +78,33 @@ type ipcProcKey struct {
 	Pid   uint32
 }
 
+type ipcRingKey struct {
+	_       structs.HostLayout
+	PidTgid uint64
+	Rb      uint64
+}
+
+type ipcRingSeen struct {
+	_          structs.HostLayout
+	SharedHdr  uint64
+	SharedData uint64
+	Verdict    uint32
+	Pad        uint32
+	Sh         struct {
+		_        structs.HostLayout
+		Align    uint32
+		WritePt  uint32
+		ReadPt   uint32
+		WordSize uint32
+		HdrPath  struct {
+			_   structs.HostLayout
+			S   [128]int8
+			Pad [16]int8
+		}
+	}
+	Hdr ipcIpcHdr
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -91,6 +118,7 @@ const (
 	ipcMapFilterServices     = "filter_services"
 	ipcMapPendingCalls       = "pending_calls"
 	ipcMapPendingConnects    = "pending_connects"
+	ipcMapRings              = "rings"
 	ipcMapSocketOwners       = "socket_owners"
 	ipcProgIpccShmConnect    = "ipcc_shm_connect"
 	ipcProgIpccShmConnectRet = "ipcc_shm_connect_ret"
@@ -118,6 +146,8 @@ const (
 	ipcVarFilterPidns        = "filter_pidns"
 	ipcVarFilterService      = "filter_service"
 	ipcVarNextSeq            = "next_seq"
+	ipcVarRingSize           = "ring_size"
+	ipcVarRingUnknown        = "ring_unknown"
 	ipcVarSnaplen            = "snaplen"
 	ipcVarUnusedIpcTypes     = "unused_ipc_types"
 )
@@ -200,6 +230,7 @@ type ipcMapSpecs struct {
 	FilterServices  *ebpf.MapSpec `ebpf:"filter_services"`
 	PendingCalls    *ebpf.MapSpec `ebpf:"pending_calls"`
 	PendingConnects *ebpf.MapSpec `ebpf:"pending_connects"`
+	Rings           *ebpf.MapSpec `ebpf:"rings"`
 	SocketOwners    *ebpf.MapSpec `ebpf:"socket_owners"`
 }
 
@@ -212,6 +243,8 @@ type ipcVariableSpecs struct {
 	FilterPidns    *ebpf.VariableSpec `ebpf:"filter_pidns"`
 	FilterService  *ebpf.VariableSpec `ebpf:"filter_service"`
 	NextSeq        *ebpf.VariableSpec `ebpf:"next_seq"`
+	RingSize       *ebpf.VariableSpec `ebpf:"ring_size"`
+	RingUnknown    *ebpf.VariableSpec `ebpf:"ring_unknown"`
 	Snaplen        *ebpf.VariableSpec `ebpf:"snaplen"`
 	UnusedIpcTypes *ebpf.VariableSpec `ebpf:"unused_ipc_types"`
 }
@@ -245,6 +278,7 @@ type ipcMaps struct {
 	FilterServices  *ebpf.Map `ebpf:"filter_services"`
 	PendingCalls    *ebpf.Map `ebpf:"pending_calls"`
 	PendingConnects *ebpf.Map `ebpf:"pending_connects"`
+	Rings           *ebpf.Map `ebpf:"rings"`
 	SocketOwners    *ebpf.Map `ebpf:"socket_owners"`
 }
 
@@ -259,6 +293,7 @@ func (m *ipcMaps) Close() error {
 		m.FilterServices,
 		m.PendingCalls,
 		m.PendingConnects,
+		m.Rings,
 		m.SocketOwners,
 	)
 }
@@ -272,6 +307,8 @@ type ipcVariables struct {
 	FilterPidns    *ebpf.Variable `ebpf:"filter_pidns"`
 	FilterService  *ebpf.Variable `ebpf:"filter_service"`
 	NextSeq        *ebpf.Variable `ebpf:"next_seq"`
+	RingSize       *ebpf.Variable `ebpf:"ring_size"`
+	RingUnknown    *ebpf.Variable `ebpf:"ring_unknown"`
 	Snaplen        *ebpf.Variable `ebpf:"snaplen"`
 	UnusedIpcTypes *ebpf.Variable `ebpf:"unused_ipc_types"`
 }

@@ -22,6 +22,7 @@ func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
 	}
 	vars := map[string]any{
 		ipcVarSnaplen:       cfg.Snaplen,
+		ipcVarRingSize:      uint64(ringSize),
 		ipcVarFilterPid:     boolByte(len(cfg.PIDs) > 0),
 		ipcVarFilterComm:    boolByte(len(cfg.Comms) > 0),
 		ipcVarFilterService: boolByte(len(cfg.Services) > 0),

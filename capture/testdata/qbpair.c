@@ -4,7 +4,8 @@
  *
  *   qbpair server SERVICE shm|socket MAXMSG
  *       serves one client, prints "ready" once listening, exits 0 when the
- *       client disconnects (1 on any unexpected message).
+ *       client disconnects (1 on any unexpected message). With QBPAIR_CLIENTS=N
+ *       it serves N clients, one after the other, before it exits.
  *   qbpair client SERVICE MAXMSG SIZE...
  *       connects, and for each SIZE (message i, from 1) sends request i,
  *       reads response i and event i; exits 0 when all came back as expected.
@@ -80,6 +81,8 @@ static int check(char ch, const unsigned char *m, size_t len)
 static qb_loop_t *loop;
 static int failed;
 
+static long clients_left = 1; /* QBPAIR_CLIENTS */
+
 static int32_t s_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 {
 	return 0;
@@ -115,7 +118,8 @@ static int32_t s_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 
 static void s_destroyed(qb_ipcs_connection_t *c)
 {
-	qb_loop_stop(loop);
+	if (--clients_left <= 0)
+		qb_loop_stop(loop);
 }
 
 static int32_t l_job_add(enum qb_loop_priority p, void *data, qb_loop_job_dispatch_fn fn)
@@ -142,6 +146,8 @@ static int32_t l_dispatch_del(int32_t fd)
 
 static int server(const char *name, const char *type, uint32_t max)
 {
+	if (getenv("QBPAIR_CLIENTS"))
+		clients_left = strtol(getenv("QBPAIR_CLIENTS"), NULL, 10);
 	struct qb_ipcs_service_handlers sh = {
 		.connection_accept = s_accept,
 		.msg_process = s_msg,
