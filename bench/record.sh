@@ -68,9 +68,13 @@ stop_probe() {
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
 # prog_ns PID NAME-REGEX: run time (ns) and runs of the process's BPF programs so named.
+# The process's programs are those its file descriptors hold (fdinfo's prog_id).
 prog_ns() {
-	bpftool prog show -j | jq -r --argjson pid "$1" --arg re "$2" \
-		'[.[] | select(any(.pids[]?; .pid == $pid)) | select(.name | test($re))] | "\(map(.run_time_ns // 0) | add // 0) \(map(.run_cnt // 0) | add // 0)"'
+	local id
+	sed -n 's/^prog_id:\s*//p' /proc/"$1"/fdinfo/* 2>/dev/null | sort -u | while read -r id; do
+		bpftool prog show id "$id" -j
+	done | jq -rs --arg re "$2" \
+		'[.[] | select(.name | test($re))] | "\(map(.run_time_ns // 0) | add // 0) \(map(.run_cnt // 0) | add // 0)"'
 }
 
 # cpu_ns PID: CPU time of all the process's threads so far, in nanoseconds (schedstat).
