@@ -129,6 +129,7 @@ type Message struct {
 	Role         Role
 	ExpectsReply bool  // a request that should get a reply (flag or operation)
 	ReplyTo      *Pair // the request answered, or nil
+	pair         Pair  // what ReplyTo points to, saving an allocation
 
 	// Proxied requests (the controller relaying a Pacemaker Remote client's
 	// request; docs/remote.md).

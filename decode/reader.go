@@ -138,15 +138,16 @@ func (r *Reader) Next() (*Message, error) {
 			return nil, r.err
 		}
 		rec, err := r.src.Next()
-		var fe *capfile.FormatError
 		switch {
-		case errors.As(err, &fe):
-			r.emit(&Message{Kind: KindInvalid, Packet: fe.Packet, Err: err})
-		case err != nil:
+		case err == nil:
+			if rec != nil {
+				r.record(rec)
+			}
+		case formatError(err) != nil:
+			r.emit(&Message{Kind: KindInvalid, Packet: formatError(err).Packet, Err: err})
+		default:
 			r.end()
 			r.err = err
-		case rec != nil:
-			r.record(rec)
 		}
 	}
 }
@@ -154,6 +155,17 @@ func (r *Reader) Next() (*Message, error) {
 // Stats returns the counts so far. After Next returned io.EOF, requests
 // still waiting have been counted as unanswered.
 func (r *Reader) Stats() Stats { return r.stats }
+
+// formatError returns the *capfile.FormatError err wraps, or nil. It is
+// called only on an error: the target of errors.As escapes to the heap,
+// which would cost every record an allocation.
+func formatError(err error) *capfile.FormatError {
+	var fe *capfile.FormatError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return nil
+}
 
 func (r *Reader) emit(m *Message) {
 	if m.Kind == KindMessage {
