@@ -197,7 +197,8 @@ func decodeFile(t *testing.T, path string) int {
 var benchCaptures = []string{"bookworm-workload", "bookworm-big-cib", "sid-big-cib"}
 
 // BenchmarkDecodeCapture decodes a real capture held in memory into JSON
-// lines, as `pcmk-trace decode -f json` does but in one goroutine. One op is
+// lines, as `pcmk-trace decode -f json` does (recycling records and
+// messages) but in one goroutine. One op is
 // one message: allocs/op and B/op are the garbage each message leaves, the
 // cost the steady path of a long capture pays (the capture starts over at its
 // end; opening it again is spread over its messages).
@@ -224,7 +225,7 @@ func BenchmarkDecodeCapture(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				r = NewReader(cr, Options{})
+				r = NewReader(cr, Options{Recycle: true})
 			}
 			open()
 			jf := NewJSONFormatter(io.Discard)
@@ -241,6 +242,7 @@ func BenchmarkDecodeCapture(b *testing.B) {
 				}
 				in += int64(len(m.XML))
 				jf.Format(m)
+				m.Release()
 			}
 			jf.Close()
 			b.ReportMetric(float64(in)/1e6/b.Elapsed().Seconds(), "MB/s")

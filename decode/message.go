@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"sync"
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
@@ -146,6 +147,26 @@ type Message struct {
 	// Err is a *FormatError when the message could not be decoded; the
 	// fields above hold what could be read.
 	Err error
+
+	rec *capfile.Record // the record XML is in, given back by Release (Options.Recycle)
+}
+
+// released holds the messages given back by Release.
+var released sync.Pool
+
+// Release gives m back to be reused for a later message of any Reader, once
+// the caller is done with it: neither m nor its XML nor ReplyTo may be used
+// afterwards (its strings may: they are copies). With Options.Recycle, the
+// capture record its XML was read from goes back to capfile too, so a loop
+// that formats each message and releases it allocates next to nothing per
+// message. Release may be called in any goroutine. Releasing is optional;
+// a message not released is garbage collected.
+func (m *Message) Release() {
+	if m.rec != nil {
+		capfile.Recycle(m.rec)
+	}
+	*m = Message{}
+	released.Put(m)
 }
 
 // ChannelName returns "request", "response", "event", or "" for c.

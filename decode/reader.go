@@ -51,6 +51,14 @@ type Options struct {
 	// Lifecycle makes Next return connect and disconnect records.
 	Lifecycle bool
 
+	// Recycle says that the source's records come from capfile's
+	// Reader.Next and may be given back with capfile.Recycle: the Reader
+	// does so once it has decoded one, or, when a message's XML is in the
+	// record, when the caller gives that message back with
+	// Message.Release. A source that hands out a record twice must not be
+	// read with it.
+	Recycle bool
+
 	// Filter selects the messages Next returns. Pairing and Stats see
 	// every message.
 	Filter Filter
@@ -92,6 +100,7 @@ type Reader struct {
 	inflate  pcmk.Inflater
 	names    pcmk.Interner
 	stats    Stats
+	cur      *capfile.Record // with Options.Recycle: the record being decoded, until a message takes it
 }
 
 // maxDialects bounds the per-connection dialect memory; it is only a
@@ -132,6 +141,7 @@ func (r *Reader) Next() (*Message, error) {
 			if r.opts.Filter.Match(m) {
 				return m, nil
 			}
+			m.Release() // nobody saw it
 		}
 		r.queue, r.qhead = r.queue[:0], 0
 		if r.err != nil {

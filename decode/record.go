@@ -7,9 +7,15 @@ import (
 	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
-// record decodes one record from the source.
+// record decodes one record from the source. With Options.Recycle, the
+// record goes back to capfile at once unless a message's XML is in its
+// Data: then it goes back with that message's Release.
 func (r *Reader) record(rec *capfile.Record) {
 	r.stats.Records++
+	if r.opts.Recycle {
+		r.cur = rec
+		defer r.recycle()
+	}
 	switch rec.Kind {
 	case capfile.KindMessage:
 		r.message(rec)
@@ -43,9 +49,22 @@ func (r *Reader) record(rec *capfile.Record) {
 	}
 }
 
-// base copies a record's identity into a new Message.
+// recycle gives the record being decoded back to capfile, unless a message
+// took it.
+func (r *Reader) recycle() {
+	if r.cur != nil {
+		capfile.Recycle(r.cur)
+		r.cur = nil
+	}
+}
+
+// base copies a record's identity into a new Message, or one released.
 func base(rec *capfile.Record) *Message {
-	return &Message{
+	m, _ := released.Get().(*Message)
+	if m == nil {
+		m = new(Message)
+	}
+	*m = Message{
 		Seq:       rec.Seq,
 		Packet:    rec.Packet,
 		Time:      rec.Time,
@@ -59,6 +78,7 @@ func base(rec *capfile.Record) *Message {
 		RX:        rec.Flags&capfile.FlagRX != 0,
 		Node:      rec.Node,
 	}
+	return m
 }
 
 func (r *Reader) fail(m *Message, rec *capfile.Record, offset int, err error) {
@@ -201,6 +221,9 @@ func (r *Reader) body(m *Message, rec *capfile.Record, env pcmk.Envelope, payloa
 // there verbatim (decompressed or reassembled).
 func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bool, base int) error {
 	m.XML = text
+	if base >= 0 && r.cur == rec {
+		m.rec, r.cur = rec, nil // the text is in rec.Data
+	}
 	if len(text) == 0 && truncated {
 		return nil
 	}

@@ -116,6 +116,10 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	name, opts := o.file, o.opts
+	// Each message is formatted and forgotten: its memory, and its record's, serve the
+	// next ones, and the garbage collector has next to nothing to do. --follow keeps
+	// messages, so it does not.
+	opts.Recycle = o.follow == 0
 
 	in, err := openInput(name, &o.filter, opts)
 	if err != nil {
@@ -171,6 +175,9 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			break
 		}
 		if !ops.match(m) {
+			if opts.Recycle {
+				m.Release()
+			}
 			continue
 		}
 		if o.follow != 0 {
@@ -185,6 +192,9 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if err := fm.Format(m); err != nil {
 			return err
+		}
+		if opts.Recycle {
+			m.Release()
 		}
 		if n++; n%1024 == 0 {
 			status.set(false, func() string { return in.statusLine("decode", n) })
