@@ -149,6 +149,10 @@ type Message struct {
 	Err error
 
 	rec *capfile.Record // the record XML is in, given back by Release (Options.Recycle)
+	// With Options.CheckLater: XML awaits Reader.Check, and is at textBase
+	// of its record's libqb message (-1: not there verbatim).
+	unchecked bool
+	textBase  int
 }
 
 // released holds the messages given back by Release.

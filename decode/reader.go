@@ -2,6 +2,7 @@ package decode
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
@@ -47,6 +48,13 @@ type Options struct {
 	// half the cost. A document broken after its start tag is not reported.
 	// StrictXML is ignored with it.
 	RootOnly bool
+
+	// CheckLater makes Next read only each message's root start tag, as
+	// RootOnly does, and leaves the rest of the XML check (and
+	// StrictXML's) to Reader.Check, which the caller runs on each message,
+	// perhaps in another goroutine: a large capture then decodes on two
+	// cores instead of one. A message not given to Check is not checked.
+	CheckLater bool
 
 	// Lifecycle makes Next return connect and disconnect records.
 	Lifecycle bool
@@ -101,6 +109,9 @@ type Reader struct {
 	names    pcmk.Interner
 	stats    Stats
 	cur      *capfile.Record // with Options.Recycle: the record being decoded, until a message takes it
+
+	later       xmlScanner    // Check's, in the caller's goroutine
+	laterErrors atomic.Uint64 // errors Check found
 }
 
 // maxDialects bounds the per-connection dialect memory; it is only a
@@ -164,7 +175,11 @@ func (r *Reader) Next() (*Message, error) {
 
 // Stats returns the counts so far. After Next returned io.EOF, requests
 // still waiting have been counted as unanswered.
-func (r *Reader) Stats() Stats { return r.stats }
+func (r *Reader) Stats() Stats {
+	st := r.stats
+	st.Errors += r.laterErrors.Load()
+	return st
+}
 
 // formatError returns the *capfile.FormatError err wraps, or nil. It is
 // called only on an error: the target of errors.As escapes to the heap,

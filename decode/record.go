@@ -228,7 +228,7 @@ func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bo
 		return nil
 	}
 	var xerr *xmlError
-	if r.opts.RootOnly {
+	if r.opts.RootOnly || r.opts.CheckLater {
 		xerr = r.scan.scanRoot(text)
 	} else {
 		xerr = r.scan.scan(text)
@@ -240,19 +240,47 @@ func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bo
 	if truncated {
 		return nil
 	}
+	if r.opts.CheckLater && !r.opts.RootOnly && xerr == nil {
+		// Check reads the rest. (A broken start tag is reported now: the
+		// full scan stops there too, with the same error.)
+		m.unchecked, m.textBase = true, base
+		return nil
+	}
+	return r.xmlError(m, text, xerr, base)
+}
+
+// xmlError returns the error of m's text given the scanner's result
+// xerr, and StrictXML's, or nil. base is as for text.
+func (r *Reader) xmlError(m *Message, text []byte, xerr *xmlError, base int) error {
 	if xerr != nil {
 		off := -1
 		if base >= 0 {
 			off = base + xerr.pos
 		}
-		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: off, Err: fmt.Errorf("%w: %w of the text", ErrXML, xerr)}
+		return &FormatError{Seq: m.Seq, Packet: m.Packet, Offset: off, Err: fmt.Errorf("%w: %w of the text", ErrXML, xerr)}
 	}
 	if r.opts.StrictXML && !r.opts.RootOnly {
 		if err := strictXML(text); err != nil {
-			return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: -1, Err: fmt.Errorf("%w: %w", ErrXML, err)}
+			return &FormatError{Seq: m.Seq, Packet: m.Packet, Offset: -1, Err: fmt.Errorf("%w: %w", ErrXML, err)}
 		}
 	}
 	return nil
+}
+
+// Check completes the XML check of a message that Next read with
+// Options.CheckLater: it sets m.Err as Next would have without the option
+// (and counts it in Stats). Check may run in another goroutine than Next,
+// at the same time, but not in two goroutines at once; it does nothing to
+// a message already checked.
+func (r *Reader) Check(m *Message) {
+	if !m.unchecked {
+		return
+	}
+	m.unchecked = false
+	if err := r.xmlError(m, m.XML, r.later.scan(m.XML), m.textBase); err != nil {
+		m.Err = err
+		r.laterErrors.Add(1)
+	}
 }
 
 // partial turns a finished or abandoned multipart message into a Message.
