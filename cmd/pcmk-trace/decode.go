@@ -12,6 +12,7 @@ import (
 	"github.com/pcmk-trace/pcmk-trace/analyse"
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
+	"github.com/pcmk-trace/pcmk-trace/internal/prefetch"
 )
 
 const decodeExample = `  # the conversation, one line per message
@@ -152,6 +153,22 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	status := in.status(statusOut)
 	defer status.clear()
+	// A file's messages have the rest of their XML checked in a goroutine of their own,
+	// between decoding and writing; a live pipe's, here (a stage would hold them back).
+	msgs := in.msgs
+	if !in.live {
+		msgs = prefetch.Start(func() (*decode.Message, error) {
+			m, err := in.msgs.Next()
+			if err == nil {
+				in.dec.Check(m)
+			}
+			return m, err
+		}, prefetch.Options[*decode.Message]{
+			Batch: 64, Bytes: prefetchBytes,
+			Size: func(m *decode.Message) int { return len(m.XML) },
+		})
+		defer msgs.Close()
+	}
 	var n uint64
 	var readErr error
 	fl := &analyse.Follower{Seq: o.follow, Window: o.window}
@@ -169,7 +186,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				return err
 			}
 		}
-		m, err := in.msgs.Next()
+		m, err := msgs.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -177,7 +194,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			readErr = err
 			break
 		}
-		in.dec.Check(m)
+		in.dec.Check(m) // done already, but for a live pipe
 		if !ops.match(m) {
 			if opts.Recycle {
 				m.Release()
