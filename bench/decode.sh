@@ -27,7 +27,7 @@ scripts/testcluster exec bash -s cib mon attrd fence ctl resource big <scripts/w
 scripts/testcluster exec "$tmp/cibload" -n "$N" >/dev/null
 kill -INT "$rec"
 wait "$rec"
-msgs=$(sed -n '1s/^\([0-9]*\) messages.*/\1/p' "$tmp/rec.log")
+msgs=$(sed -n 's/^\([0-9]*\) messages.*/\1/p' "$tmp/rec.log" | head -1)
 bytes=$(stat -c %s "$cap")
 if [[ -n ${KEEP:-} ]]; then cp "$cap" "$KEEP"; fi
 
