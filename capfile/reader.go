@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/pcmk"
@@ -107,12 +108,37 @@ func (r *Reader) InputOffset() int64 { return r.src.offset() }
 // later calls: an error wrapping [ErrTruncated] when the file ends inside a
 // block or a message, an error naming the block offset when the pcapng
 // framing is broken, or the underlying reader's error.
+//
+// The record is new, or one given back with [Recycle].
 func (r *Reader) Next() (*Record, error) {
-	rec := new(Record)
+	rec, _ := recycled.Get().(*Record)
+	if rec == nil {
+		rec = new(Record)
+	}
 	if err := r.ReadInto(rec); err != nil {
+		recycled.Put(rec)
 		return nil, err
 	}
 	return rec, nil
+}
+
+// recycled holds the records given back by Recycle.
+var recycled sync.Pool
+
+// maxRecycledData is the largest Data array Recycle keeps with its record:
+// a rare multi-megabyte message need not stay in memory for the small ones.
+const maxRecycledData = 256 << 10
+
+// Recycle gives back a record that [Reader.Next] returned, for a later Next
+// (of any Reader, in any goroutine) to fill again, once neither it nor its
+// Data is used any more: a decoding loop that recycles its records
+// allocates none for them. Recycling is optional; records that are not
+// recycled are garbage collected.
+func Recycle(rec *Record) {
+	if cap(rec.Data) > maxRecycledData {
+		rec.Data = nil
+	}
+	recycled.Put(rec)
 }
 
 // ReadInto is [Reader.Next] into a caller's Record: every field is

@@ -190,3 +190,62 @@ func decodeFile(t *testing.T, path string) int {
 	jf.Close()
 	return n
 }
+
+// benchCaptures are the real captures BenchmarkDecodeCapture reads; the
+// file named by PCMK_TRACE_BENCH_CAPTURE (bench/decode.sh KEEP=path keeps
+// its large one) is read too.
+var benchCaptures = []string{"bookworm-workload", "bookworm-big-cib", "sid-big-cib"}
+
+// BenchmarkDecodeCapture decodes a real capture held in memory into JSON
+// lines, as `pcmk-trace decode -f json` does (recycling records and
+// messages) but in one goroutine. One op is
+// one message: allocs/op and B/op are the garbage each message leaves, the
+// cost the steady path of a long capture pays (the capture starts over at its
+// end; opening it again is spread over its messages).
+func BenchmarkDecodeCapture(b *testing.B) {
+	paths := map[string]string{}
+	var names []string
+	for _, c := range benchCaptures {
+		paths[c] = filepath.Join(captureDir, c+".pcapng")
+		names = append(names, c)
+	}
+	if p := os.Getenv("PCMK_TRACE_BENCH_CAPTURE"); p != "" {
+		paths["env"] = p
+		names = append(names, "env")
+	}
+	for _, name := range names {
+		data, err := os.ReadFile(paths[name])
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			var r *Reader
+			open := func() {
+				cr, err := capfile.NewReader(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				r = NewReader(cr, Options{Recycle: true})
+			}
+			open()
+			jf := NewJSONFormatter(io.Discard)
+			var in int64
+			b.ReportAllocs()
+			for b.Loop() {
+				m, err := r.Next()
+				if err == io.EOF {
+					open()
+					m, err = r.Next()
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				in += int64(len(m.XML))
+				jf.Format(m)
+				m.Release()
+			}
+			jf.Close()
+			b.ReportMetric(float64(in)/1e6/b.Elapsed().Seconds(), "MB/s")
+		})
+	}
+}

@@ -19,8 +19,34 @@ type Formatter interface {
 // line up and sort as text.
 const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
+// appendTime appends t in UTC in timeLayout. It writes the digits itself,
+// a few times faster than AppendFormat, which parses the layout each call:
+// every line of JSON has a time.
 func appendTime(b []byte, t time.Time) []byte {
-	return t.UTC().AppendFormat(b, timeLayout)
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, timeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = appendDigits(append(b, '-'), int(month), 2)
+	b = appendDigits(append(b, '-'), day, 2)
+	b = appendDigits(append(b, 'T'), hour, 2)
+	b = appendDigits(append(b, ':'), minute, 2)
+	b = appendDigits(append(b, ':'), sec, 2)
+	b = appendDigits(append(b, '.'), t.Nanosecond(), 9)
+	return append(b, 'Z')
+}
+
+// appendDigits appends v, at least 0, as exactly n decimal digits.
+func appendDigits(b []byte, v, n int) []byte {
+	b = append(b, "000000000"[:n]...)
+	for i := len(b) - 1; n > 0; i, n = i-1, n-1 {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return b
 }
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes

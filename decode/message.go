@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"sync"
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
@@ -129,6 +130,7 @@ type Message struct {
 	Role         Role
 	ExpectsReply bool  // a request that should get a reply (flag or operation)
 	ReplyTo      *Pair // the request answered, or nil
+	pair         Pair  // what ReplyTo points to, saving an allocation
 
 	// Proxied requests (the controller relaying a Pacemaker Remote client's
 	// request; docs/remote.md).
@@ -145,6 +147,30 @@ type Message struct {
 	// Err is a *FormatError when the message could not be decoded; the
 	// fields above hold what could be read.
 	Err error
+
+	rec *capfile.Record // the record XML is in, given back by Release (Options.Recycle)
+	// With Options.CheckLater: XML awaits Reader.Check, and is at textBase
+	// of its record's libqb message (-1: not there verbatim).
+	unchecked bool
+	textBase  int
+}
+
+// released holds the messages given back by Release.
+var released sync.Pool
+
+// Release gives m back to be reused for a later message of any Reader, once
+// the caller is done with it: neither m nor its XML nor ReplyTo may be used
+// afterwards (its strings may: they are copies). With Options.Recycle, the
+// capture record its XML was read from goes back to capfile too, so a loop
+// that formats each message and releases it allocates next to nothing per
+// message. Release may be called in any goroutine. Releasing is optional;
+// a message not released is garbage collected.
+func (m *Message) Release() {
+	if m.rec != nil {
+		capfile.Recycle(m.rec)
+	}
+	*m = Message{}
+	released.Put(m)
 }
 
 // ChannelName returns "request", "response", "event", or "" for c.

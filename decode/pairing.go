@@ -14,11 +14,11 @@ type pending struct {
 	op        string
 	cp        *connPairs
 	qbID      int32
-	byQB      bool      // registered in cp.byQBID
-	keys      [2]string // registered in cp.byKey
-	wantEvent bool      // a reply on the event channel is still due
-	wantOrder bool      // corosync: a later response with the same id answers it
-	optional  bool      // a reply may never come (corosync: cpg mcast has none on success)
+	byQB      bool       // registered in cp.byQBID
+	keys      [2]pairKey // registered in cp.byKey
+	wantEvent bool       // a reply on the event channel is still due
+	wantOrder bool       // corosync: a later response with the same id answers it
+	optional  bool       // a reply may never come (corosync: cpg mcast has none on success)
 	answered  bool
 	done      bool
 }
@@ -30,10 +30,28 @@ type connKey struct {
 	rx   bool
 }
 
+// pairKey is what an event reply echoes of its request: a call id of one
+// daemon's kind, or a reference. A struct, not a joined string, so that
+// registering a request allocates no key.
+type pairKey struct {
+	kind keyKind
+	id   string
+}
+
+type keyKind uint8
+
+const (
+	keyNone   keyKind = iota
+	keyCIB            // cib_callid
+	keyFencer         // st_callid
+	keyExecd          // lrmd_callid
+	keyRef            // reference
+)
+
 type connPairs struct {
 	key    connKey
 	byQBID map[int32]*pending
-	byKey  map[string]*pending
+	byKey  map[pairKey]*pending
 	list   []*pending // oldest first; done entries are skipped
 	live   int
 }
@@ -50,7 +68,18 @@ type pairer struct {
 	timeout time.Duration
 	stats   *Stats
 	links   proxyLinks // proxied.go
+
+	// spare holds connections' state that went idle, for the next
+	// connection to reuse: a request and its reply would otherwise cost
+	// two maps each on a connection that has one request at a time.
+	spare []*connPairs
+	// none is the state of a connection with nothing waiting, looked at
+	// by events to classify them.
+	none connPairs
 }
+
+// maxSpare bounds pairer.spare.
+const maxSpare = 16
 
 func newPairer(max int, timeout time.Duration, stats *Stats) *pairer {
 	return &pairer{conns: make(map[connKey]*connPairs), max: max, timeout: timeout, stats: stats}
@@ -120,11 +149,11 @@ func (pr *pairer) request(key connKey, f pcmk.Family, m *Message) {
 	if p.wantEvent {
 		switch {
 		case f == pcmk.FamilyCIB && m.CallID != "":
-			pr.addKey(p, "cib:"+m.CallID)
+			pr.addKey(p, pairKey{keyCIB, m.CallID})
 		case f == pcmk.FamilyFencer && m.CallID != "":
-			pr.addKey(p, "st:"+m.CallID)
+			pr.addKey(p, pairKey{keyFencer, m.CallID})
 		case controllerStyle(f) && m.Reference != "":
-			pr.addKey(p, "ref:"+m.Reference)
+			pr.addKey(p, pairKey{keyRef, m.Reference})
 		}
 	}
 	if !p.optional {
@@ -166,7 +195,7 @@ func (pr *pairer) response(key connKey, f pcmk.Family, m *Message) {
 		// controld, pacemakerd, schedulerd: the reply follows as an event
 	case f == pcmk.FamilyExecd && p.op == "lrmd_rsc_exec" && m.CallID != "":
 		// the execd reply carries the call id its completion will carry
-		pr.addKey(p, "lrmd:"+m.CallID)
+		pr.addKey(p, pairKey{keyExecd, m.CallID})
 		p.wantEvent = true
 	default:
 		pr.finish(p)
@@ -187,20 +216,20 @@ func (pr *pairer) event(key connKey, f pcmk.Family, m *Message) {
 	}
 	cp := pr.conns[key]
 	if cp == nil {
-		cp = &connPairs{} // nothing waiting: classify only
+		cp = &pr.none // nothing waiting: classify only
 	}
 	var p *pending
 	by := ""
 	switch {
 	case m.CallID != "" && f == pcmk.FamilyCIB:
-		p, by = cp.byKey["cib:"+m.CallID], "cib_callid"
+		p, by = cp.byKey[pairKey{keyCIB, m.CallID}], "cib_callid"
 	case m.CallID != "" && f == pcmk.FamilyFencer:
-		p, by = cp.byKey["st:"+m.CallID], "st_callid"
+		p, by = cp.byKey[pairKey{keyFencer, m.CallID}], "st_callid"
 	case m.CallID != "" && f == pcmk.FamilyExecd && m.Root == "lrmd_notify" && m.Op == "lrmd_rsc_exec":
-		p, by = cp.byKey["lrmd:"+m.CallID], "lrmd_callid"
+		p, by = cp.byKey[pairKey{keyExecd, m.CallID}], "lrmd_callid"
 	}
 	if p == nil && m.Reference != "" {
-		p, by = cp.byKey["ref:"+m.Reference], "reference"
+		p, by = cp.byKey[pairKey{keyRef, m.Reference}], "reference"
 	}
 	if p == nil && controllerStyle(f) {
 		// Some controller replies carry a fresh reference: the results of
@@ -256,7 +285,8 @@ func isNotification(m *Message) bool {
 }
 
 func (pr *pairer) answer(m *Message, p *pending, by string) {
-	m.ReplyTo = &Pair{Seq: p.seq, Op: p.op, Latency: m.Time.Sub(p.time), By: by}
+	m.pair = Pair{Seq: p.seq, Op: p.op, Latency: m.Time.Sub(p.time), By: by}
+	m.ReplyTo = &m.pair
 	if !p.answered {
 		p.answered = true
 		if !p.optional {
@@ -268,19 +298,32 @@ func (pr *pairer) answer(m *Message, p *pending, by string) {
 func (pr *pairer) conn(key connKey, create bool) *connPairs {
 	cp := pr.conns[key]
 	if cp == nil && create {
-		cp = &connPairs{key: key, byQBID: make(map[int32]*pending), byKey: make(map[string]*pending)}
+		if n := len(pr.spare); n > 0 {
+			// Cleared only now: a loop over the list that finished the
+			// last request of the connection may still have been running
+			// when it went idle.
+			cp = pr.spare[n-1]
+			pr.spare[n-1] = nil
+			pr.spare = pr.spare[:n-1]
+			clear(cp.byQBID)
+			clear(cp.byKey)
+			clear(cp.list)
+			*cp = connPairs{key: key, byQBID: cp.byQBID, byKey: cp.byKey, list: cp.list[:0]}
+		} else {
+			cp = &connPairs{key: key, byQBID: make(map[int32]*pending), byKey: make(map[pairKey]*pending)}
+		}
 		pr.conns[key] = cp
 	}
 	return cp
 }
 
-func (pr *pairer) addKey(p *pending, k string) {
+func (pr *pairer) addKey(p *pending, k pairKey) {
 	cp := p.cp
 	if old := cp.byKey[k]; old != nil && old != p {
 		pr.finish(old)
 	}
 	cp.byKey[k] = p
-	if p.keys[0] == "" {
+	if p.keys[0].kind == keyNone {
 		p.keys[0] = k
 	} else {
 		p.keys[1] = k
@@ -298,7 +341,7 @@ func (pr *pairer) finish(p *pending) {
 		delete(cp.byQBID, p.qbID)
 	}
 	for _, k := range p.keys {
-		if k != "" && cp.byKey[k] == p {
+		if k.kind != keyNone && cp.byKey[k] == p {
 			delete(cp.byKey, k)
 		}
 	}
@@ -309,6 +352,9 @@ func (pr *pairer) finish(p *pending) {
 	pr.live--
 	if cp.live == 0 && pr.conns[cp.key] == cp {
 		delete(pr.conns, cp.key)
+		if len(pr.spare) < maxSpare && len(cp.list) <= 1024 {
+			pr.spare = append(pr.spare, cp)
+		}
 	}
 }
 

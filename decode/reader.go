@@ -2,6 +2,7 @@ package decode
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
@@ -48,8 +49,23 @@ type Options struct {
 	// StrictXML is ignored with it.
 	RootOnly bool
 
+	// CheckLater makes Next read only each message's root start tag, as
+	// RootOnly does, and leaves the rest of the XML check (and
+	// StrictXML's) to Reader.Check, which the caller runs on each message,
+	// perhaps in another goroutine: a large capture then decodes on two
+	// cores instead of one. A message not given to Check is not checked.
+	CheckLater bool
+
 	// Lifecycle makes Next return connect and disconnect records.
 	Lifecycle bool
+
+	// Recycle says that the source's records come from capfile's
+	// Reader.Next and may be given back with capfile.Recycle: the Reader
+	// does so once it has decoded one, or, when a message's XML is in the
+	// record, when the caller gives that message back with
+	// Message.Release. A source that hands out a record twice must not be
+	// read with it.
+	Recycle bool
 
 	// Filter selects the messages Next returns. Pairing and Stats see
 	// every message.
@@ -92,6 +108,10 @@ type Reader struct {
 	inflate  pcmk.Inflater
 	names    pcmk.Interner
 	stats    Stats
+	cur      *capfile.Record // with Options.Recycle: the record being decoded, until a message takes it
+
+	later       xmlScanner    // Check's, in the caller's goroutine
+	laterErrors atomic.Uint64 // errors Check found
 }
 
 // maxDialects bounds the per-connection dialect memory; it is only a
@@ -132,28 +152,45 @@ func (r *Reader) Next() (*Message, error) {
 			if r.opts.Filter.Match(m) {
 				return m, nil
 			}
+			m.Release() // nobody saw it
 		}
 		r.queue, r.qhead = r.queue[:0], 0
 		if r.err != nil {
 			return nil, r.err
 		}
 		rec, err := r.src.Next()
-		var fe *capfile.FormatError
 		switch {
-		case errors.As(err, &fe):
-			r.emit(&Message{Kind: KindInvalid, Packet: fe.Packet, Err: err})
-		case err != nil:
+		case err == nil:
+			if rec != nil {
+				r.record(rec)
+			}
+		case formatError(err) != nil:
+			r.emit(&Message{Kind: KindInvalid, Packet: formatError(err).Packet, Err: err})
+		default:
 			r.end()
 			r.err = err
-		case rec != nil:
-			r.record(rec)
 		}
 	}
 }
 
 // Stats returns the counts so far. After Next returned io.EOF, requests
 // still waiting have been counted as unanswered.
-func (r *Reader) Stats() Stats { return r.stats }
+func (r *Reader) Stats() Stats {
+	st := r.stats
+	st.Errors += r.laterErrors.Load()
+	return st
+}
+
+// formatError returns the *capfile.FormatError err wraps, or nil. It is
+// called only on an error: the target of errors.As escapes to the heap,
+// which would cost every record an allocation.
+func formatError(err error) *capfile.FormatError {
+	var fe *capfile.FormatError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return nil
+}
 
 func (r *Reader) emit(m *Message) {
 	if m.Kind == KindMessage {

@@ -7,9 +7,15 @@ import (
 	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
-// record decodes one record from the source.
+// record decodes one record from the source. With Options.Recycle, the
+// record goes back to capfile at once unless a message's XML is in its
+// Data: then it goes back with that message's Release.
 func (r *Reader) record(rec *capfile.Record) {
 	r.stats.Records++
+	if r.opts.Recycle {
+		r.cur = rec
+		defer r.recycle()
+	}
 	switch rec.Kind {
 	case capfile.KindMessage:
 		r.message(rec)
@@ -43,9 +49,22 @@ func (r *Reader) record(rec *capfile.Record) {
 	}
 }
 
-// base copies a record's identity into a new Message.
+// recycle gives the record being decoded back to capfile, unless a message
+// took it.
+func (r *Reader) recycle() {
+	if r.cur != nil {
+		capfile.Recycle(r.cur)
+		r.cur = nil
+	}
+}
+
+// base copies a record's identity into a new Message, or one released.
 func base(rec *capfile.Record) *Message {
-	return &Message{
+	m, _ := released.Get().(*Message)
+	if m == nil {
+		m = new(Message)
+	}
+	*m = Message{
 		Seq:       rec.Seq,
 		Packet:    rec.Packet,
 		Time:      rec.Time,
@@ -59,6 +78,7 @@ func base(rec *capfile.Record) *Message {
 		RX:        rec.Flags&capfile.FlagRX != 0,
 		Node:      rec.Node,
 	}
+	return m
 }
 
 func (r *Reader) fail(m *Message, rec *capfile.Record, offset int, err error) {
@@ -201,11 +221,14 @@ func (r *Reader) body(m *Message, rec *capfile.Record, env pcmk.Envelope, payloa
 // there verbatim (decompressed or reassembled).
 func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bool, base int) error {
 	m.XML = text
+	if base >= 0 && r.cur == rec {
+		m.rec, r.cur = rec, nil // the text is in rec.Data
+	}
 	if len(text) == 0 && truncated {
 		return nil
 	}
 	var xerr *xmlError
-	if r.opts.RootOnly {
+	if r.opts.RootOnly || r.opts.CheckLater {
 		xerr = r.scan.scanRoot(text)
 	} else {
 		xerr = r.scan.scan(text)
@@ -217,19 +240,47 @@ func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bo
 	if truncated {
 		return nil
 	}
+	if r.opts.CheckLater && !r.opts.RootOnly && xerr == nil {
+		// Check reads the rest. (A broken start tag is reported now: the
+		// full scan stops there too, with the same error.)
+		m.unchecked, m.textBase = true, base
+		return nil
+	}
+	return r.xmlError(m, text, xerr, base)
+}
+
+// xmlError returns the error of m's text given the scanner's result
+// xerr, and StrictXML's, or nil. base is as for text.
+func (r *Reader) xmlError(m *Message, text []byte, xerr *xmlError, base int) error {
 	if xerr != nil {
 		off := -1
 		if base >= 0 {
 			off = base + xerr.pos
 		}
-		return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: off, Err: fmt.Errorf("%w: %w of the text", ErrXML, xerr)}
+		return &FormatError{Seq: m.Seq, Packet: m.Packet, Offset: off, Err: fmt.Errorf("%w: %w of the text", ErrXML, xerr)}
 	}
 	if r.opts.StrictXML && !r.opts.RootOnly {
 		if err := strictXML(text); err != nil {
-			return &FormatError{Seq: rec.Seq, Packet: rec.Packet, Offset: -1, Err: fmt.Errorf("%w: %w", ErrXML, err)}
+			return &FormatError{Seq: m.Seq, Packet: m.Packet, Offset: -1, Err: fmt.Errorf("%w: %w", ErrXML, err)}
 		}
 	}
 	return nil
+}
+
+// Check completes the XML check of a message that Next read with
+// Options.CheckLater: it sets m.Err as Next would have without the option
+// (and counts it in Stats). Check may run in another goroutine than Next,
+// at the same time, but not in two goroutines at once; it does nothing to
+// a message already checked.
+func (r *Reader) Check(m *Message) {
+	if !m.unchecked {
+		return
+	}
+	m.unchecked = false
+	if err := r.xmlError(m, m.XML, r.later.scan(m.XML), m.textBase); err != nil {
+		m.Err = err
+		r.laterErrors.Add(1)
+	}
 }
 
 // partial turns a finished or abandoned multipart message into a Message.

@@ -12,6 +12,7 @@ import (
 	"github.com/pcmk-trace/pcmk-trace/analyse"
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 	"github.com/pcmk-trace/pcmk-trace/decode"
+	"github.com/pcmk-trace/pcmk-trace/internal/prefetch"
 )
 
 const decodeExample = `  # the conversation, one line per message
@@ -116,6 +117,13 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	name, opts := o.file, o.opts
+	// Each message is formatted and forgotten: its memory, and its record's, serve the
+	// next ones, and the garbage collector has next to nothing to do. --follow keeps
+	// messages, so it does not.
+	opts.Recycle = o.follow == 0
+	// The decoding goroutine reads each message's root tag; this one checks the rest of
+	// its XML before writing it, which shares the work between two cores.
+	opts.CheckLater = true
 
 	in, err := openInput(name, &o.filter, opts)
 	if err != nil {
@@ -145,6 +153,22 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	status := in.status(statusOut)
 	defer status.clear()
+	// A file's messages have the rest of their XML checked in a goroutine of their own,
+	// between decoding and writing; a live pipe's, here (a stage would hold them back).
+	msgs := in.msgs
+	if !in.live {
+		msgs = prefetch.Start(func() (*decode.Message, error) {
+			m, err := in.msgs.Next()
+			if err == nil {
+				in.dec.Check(m)
+			}
+			return m, err
+		}, prefetch.Options[*decode.Message]{
+			Batch: 64, Bytes: prefetchBytes,
+			Size: func(m *decode.Message) int { return len(m.XML) },
+		})
+		defer msgs.Close()
+	}
 	var n uint64
 	var readErr error
 	fl := &analyse.Follower{Seq: o.follow, Window: o.window}
@@ -162,7 +186,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				return err
 			}
 		}
-		m, err := in.msgs.Next()
+		m, err := msgs.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -170,7 +194,11 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			readErr = err
 			break
 		}
+		in.dec.Check(m) // done already, but for a live pipe
 		if !ops.match(m) {
+			if opts.Recycle {
+				m.Release()
+			}
 			continue
 		}
 		if o.follow != 0 {
@@ -185,6 +213,9 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if err := fm.Format(m); err != nil {
 			return err
+		}
+		if opts.Recycle {
+			m.Release()
 		}
 		if n++; n%1024 == 0 {
 			status.set(false, func() string { return in.statusLine("decode", n) })
