@@ -244,9 +244,29 @@ struct {
 	__type(value, __u8);
 } socket_owners SEC(".maps");
 
+/*
+ * The socket transport's syscall hooks slow every system call of every
+ * process a little, so the loader attaches them only once a process of that
+ * transport exists. A libqb socket server starting (qb_ipcs_us_init) or
+ * client connecting (qb_ipcc_us_connect) owns such sockets from then on,
+ * and says so through this ring, which the loader waits on.
+ */
+struct ipc_notice {
+	__u64 ktime;
+	__u32 pid;
+	__u32 _pad;
+	char comm[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} notices SEC(".maps");
+
 /* Keep in BTF the types the loader decodes and its tests check. */
 struct ipc_types {
 	struct ipc_hdr hdr;
+	struct ipc_notice notice;
 	enum ipc_kind kind;
 	enum ipc_hook hook;
 	enum ipc_channel channel;
@@ -1412,10 +1432,30 @@ int BPF_KRETPROBE(ipcc_shm_connect_ret, long ret)
 	return 0;
 }
 
+/* socket_transport counts the current process among the socket transport's
+ * and tells the loader, which attaches the syscall hooks if not yet done. */
+static __always_inline void socket_transport(void)
+{
+	struct ipc_notice n = {.ktime = bpf_ktime_get_ns(), .pid = bpf_get_current_pid_tgid() >> 32};
+	__u8 one = 1;
+	bpf_map_update_elem(&socket_owners, &n.pid, &one, BPF_ANY);
+	bpf_get_current_comm(n.comm, sizeof(n.comm));
+	bpf_ringbuf_output(&notices, &n, sizeof(n), BPF_RB_FORCE_WAKEUP);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(ipcc_us_connect, void *conn, void *r)
 {
+	socket_transport();
 	park_connect(r, IPC_TRANSPORT_SOCKET);
+	return 0;
+}
+
+/* qb_ipcs_us_init(s): a server of the socket transport starts. */
+SEC("uprobe")
+int BPF_KPROBE(ipcs_us_init, void *s)
+{
+	socket_transport();
 	return 0;
 }
 

@@ -26,6 +26,7 @@ var uprobes = []struct {
 	{"qb_ipcc_shm_connect", ipcProgIpccShmConnect, false, false},
 	{"qb_ipcc_us_connect", ipcProgIpccUsConnect, false, false},
 	{"qb_ipcs_disconnect", ipcProgIpcsDisconnect, false, false},
+	{"qb_ipcs_us_init", ipcProgIpcsUsInit, false, false},
 	{"qb_rb_chunk_peek", ipcProgRbPeek, false, true},
 	{"qb_rb_chunk_read", ipcProgRbRead, false, true},
 	{"qb_rb_chunk_commit", ipcProgRbCommit, false, false},
@@ -105,9 +106,14 @@ func (t *Tracer) attachLibrary(path string, rx bool) error {
 		}
 		prog := t.coll.Programs[u.prog]
 		var l link.Link
-		if u.ret {
+		switch {
+		case u.ret && multiUprobes():
+			l, err = ex.UretprobeMulti([]string{u.symbol}, prog, nil)
+		case multiUprobes():
+			l, err = ex.UprobeMulti([]string{u.symbol}, prog, nil)
+		case u.ret:
 			l, err = ex.Uretprobe(u.symbol, prog, nil)
-		} else {
+		default:
 			l, err = ex.Uprobe(u.symbol, prog, nil)
 		}
 		if err != nil {
@@ -168,11 +174,18 @@ func (t *Tracer) attachSyscallsHere(rx bool) error {
 	// Learn which processes own libqb datagram sockets before watching
 	// their sends: first the binds (forks are followed since Open attached
 	// the process hooks), then those already running.
+	// Links go to t.links as they come, under t.mu: hooks attached after Open
+	// (socket_hooks_linux.go) race with nothing but Close, which waits for them.
+	keep := func(l link.Link) {
+		t.mu.Lock()
+		t.links = append(t.links, l)
+		t.mu.Unlock()
+	}
 	bind, err := link.Tracepoint("syscalls", "sys_enter_bind", t.coll.Programs[ipcProgSysEnterBind], nil)
 	if err != nil {
 		return fmt.Errorf("attach tracepoint sys_enter_bind: %w", err)
 	}
-	t.links = append(t.links, bind)
+	keep(bind)
 	owners := t.coll.Maps[ipcMapSocketOwners]
 	for _, pid := range socketOwners() {
 		if err := owners.Put(pid, uint8(1)); err != nil {
@@ -188,7 +201,8 @@ func (t *Tracer) attachSyscallsHere(rx bool) error {
 		if err != nil {
 			return fmt.Errorf("attach tracepoint %s: %w", s.name, err)
 		}
-		t.links = append(t.links, l)
+		keep(l)
 	}
+	t.socketHooks.Store(true)
 	return nil
 }

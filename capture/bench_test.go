@@ -69,7 +69,7 @@ func BenchmarkExchange(b *testing.B) {
 	}
 	for _, transport := range []string{"shm", "socket"} {
 		b.Run(transport+"/none", func(b *testing.B) {
-			benchPair(b, bin, transport)
+			benchPair(b, bin, transport, nil)
 		})
 		for _, noSocket := range []bool{false, true} {
 			name := transport + "/floor"
@@ -83,7 +83,7 @@ func BenchmarkExchange(b *testing.B) {
 				}
 				defer tr.Close()
 				run0 := tr.programRuntimes()
-				benchPair(b, bin, transport)
+				benchPair(b, bin, transport, tr)
 				commit, _, runs := tr.programRuntimes().since(run0)
 				if runs > 0 {
 					b.ReportMetric(float64(commit.Nanoseconds())/float64(runs), "ns/commit-run")
@@ -96,7 +96,7 @@ func BenchmarkExchange(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer tr.Close()
-			benchPair(b, bin, transport)
+			benchPair(b, bin, transport, tr)
 		})
 		b.Run(transport+"/record-noread", func(b *testing.B) {
 			tr, err := Open(Config{RingSize: 256 << 20})
@@ -104,7 +104,7 @@ func BenchmarkExchange(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer tr.Close()
-			benchPair(b, bin, transport)
+			benchPair(b, bin, transport, tr)
 			b.ReportMetric(float64(tr.Stats().LostTotal()), "lost")
 		})
 		b.Run(transport+"/record", func(b *testing.B) {
@@ -131,7 +131,7 @@ func BenchmarkExchange(b *testing.B) {
 			run0 := tr.programRuntimes()
 			var ru0, ru1 unix.Rusage
 			unix.Getrusage(unix.RUSAGE_SELF, &ru0)
-			benchPair(b, bin, transport)
+			benchPair(b, bin, transport, tr)
 			cancel()
 			if err := <-done; err != nil {
 				b.Fatal(err)
@@ -153,7 +153,7 @@ func BenchmarkExchange(b *testing.B) {
 	}
 }
 
-func benchPair(b *testing.B, bin, transport string) {
+func benchPair(b *testing.B, bin, transport string, tr *Tracer) {
 	service := fmt.Sprintf("pb%d-%s", os.Getpid(), transport)
 	srv := exec.Command(bin, "server", service, transport, "1048576")
 	out, err := srv.StdoutPipe()
@@ -167,6 +167,9 @@ func benchPair(b *testing.B, bin, transport string) {
 	defer srv.Process.Kill()
 	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
 		b.Fatalf("server: %q %v", line, err)
+	}
+	if transport == "socket" {
+		waitSocketHooks(b, tr)
 	}
 	b.ResetTimer()
 	res, err := exec.Command(bin, "bench", service, "1048576", strconv.Itoa(b.N), "512").Output()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 )
@@ -52,7 +53,17 @@ type Config struct {
 	RX bool
 
 	// NoSocket leaves out the socket transport (its syscall tracepoints).
+	// Without it, the tracepoints are attached at Open when a process owns
+	// libqb datagram sockets, else once a libqb socket server starts or a
+	// client of one connects (see [Config.OnSocketTransport]): until then no
+	// system call pays for them.
 	NoSocket bool
+
+	// OnSocketTransport, when set, is called (from another goroutine) when
+	// the socket transport's hooks were attached after Open, because a
+	// process of that transport appeared: what it sent before they were
+	// attached is not recorded (SocketTransport.Delay says how long that was).
+	OnSocketTransport func(SocketTransport)
 
 	// EmptyPrograms attaches every hook as usual but with programs that do
 	// nothing, so nothing is recorded: what the hooks alone cost, the floor
@@ -134,4 +145,13 @@ func PIDNamespaceOf(pid int) (uint32, error) {
 		return 0, fmt.Errorf("pid namespace of %d: unexpected link %q", pid, l)
 	}
 	return ino, nil
+}
+
+// SocketTransport tells that the socket transport's hooks were attached after
+// Open, for the process that first used that transport.
+type SocketTransport struct {
+	PID   uint32        // the process: a socket server starting or a client connecting
+	Comm  string        // its command
+	Delay time.Duration // from its start or connect to the hooks attached: not recorded
+	Err   error         // the hooks could not be attached: the socket transport is not recorded
 }

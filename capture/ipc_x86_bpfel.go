@@ -64,6 +64,14 @@ type ipcIpcHdr struct {
 	Conn       [48]int8
 }
 
+type ipcIpcNotice struct {
+	_     structs.HostLayout
+	Ktime uint64
+	Pid   uint32
+	Pad   uint32
+	Comm  [16]int8
+}
+
 type ipcPending struct {
 	_      structs.HostLayout
 	Src    uint64
@@ -116,6 +124,7 @@ const (
 	ipcMapFilterPidnss       = "filter_pidnss"
 	ipcMapFilterPids         = "filter_pids"
 	ipcMapFilterServices     = "filter_services"
+	ipcMapNotices            = "notices"
 	ipcMapPendingCalls       = "pending_calls"
 	ipcMapPendingConnects    = "pending_connects"
 	ipcMapRings              = "rings"
@@ -125,6 +134,7 @@ const (
 	ipcProgIpccUsConnect     = "ipcc_us_connect"
 	ipcProgIpccUsConnectRet  = "ipcc_us_connect_ret"
 	ipcProgIpcsDisconnect    = "ipcs_disconnect"
+	ipcProgIpcsUsInit        = "ipcs_us_init"
 	ipcProgProcessExec       = "process_exec"
 	ipcProgProcessFork       = "process_fork"
 	ipcProgRbCommit          = "rb_commit"
@@ -199,6 +209,7 @@ type ipcProgramSpecs struct {
 	IpccUsConnect     *ebpf.ProgramSpec `ebpf:"ipcc_us_connect"`
 	IpccUsConnectRet  *ebpf.ProgramSpec `ebpf:"ipcc_us_connect_ret"`
 	IpcsDisconnect    *ebpf.ProgramSpec `ebpf:"ipcs_disconnect"`
+	IpcsUsInit        *ebpf.ProgramSpec `ebpf:"ipcs_us_init"`
 	ProcessExec       *ebpf.ProgramSpec `ebpf:"process_exec"`
 	ProcessFork       *ebpf.ProgramSpec `ebpf:"process_fork"`
 	RbCommit          *ebpf.ProgramSpec `ebpf:"rb_commit"`
@@ -228,6 +239,7 @@ type ipcMapSpecs struct {
 	FilterPidnss    *ebpf.MapSpec `ebpf:"filter_pidnss"`
 	FilterPids      *ebpf.MapSpec `ebpf:"filter_pids"`
 	FilterServices  *ebpf.MapSpec `ebpf:"filter_services"`
+	Notices         *ebpf.MapSpec `ebpf:"notices"`
 	PendingCalls    *ebpf.MapSpec `ebpf:"pending_calls"`
 	PendingConnects *ebpf.MapSpec `ebpf:"pending_connects"`
 	Rings           *ebpf.MapSpec `ebpf:"rings"`
@@ -276,6 +288,7 @@ type ipcMaps struct {
 	FilterPidnss    *ebpf.Map `ebpf:"filter_pidnss"`
 	FilterPids      *ebpf.Map `ebpf:"filter_pids"`
 	FilterServices  *ebpf.Map `ebpf:"filter_services"`
+	Notices         *ebpf.Map `ebpf:"notices"`
 	PendingCalls    *ebpf.Map `ebpf:"pending_calls"`
 	PendingConnects *ebpf.Map `ebpf:"pending_connects"`
 	Rings           *ebpf.Map `ebpf:"rings"`
@@ -291,6 +304,7 @@ func (m *ipcMaps) Close() error {
 		m.FilterPidnss,
 		m.FilterPids,
 		m.FilterServices,
+		m.Notices,
 		m.PendingCalls,
 		m.PendingConnects,
 		m.Rings,
@@ -322,6 +336,7 @@ type ipcPrograms struct {
 	IpccUsConnect     *ebpf.Program `ebpf:"ipcc_us_connect"`
 	IpccUsConnectRet  *ebpf.Program `ebpf:"ipcc_us_connect_ret"`
 	IpcsDisconnect    *ebpf.Program `ebpf:"ipcs_disconnect"`
+	IpcsUsInit        *ebpf.Program `ebpf:"ipcs_us_init"`
 	ProcessExec       *ebpf.Program `ebpf:"process_exec"`
 	ProcessFork       *ebpf.Program `ebpf:"process_fork"`
 	RbCommit          *ebpf.Program `ebpf:"rb_commit"`
@@ -347,6 +362,7 @@ func (p *ipcPrograms) Close() error {
 		p.IpccUsConnect,
 		p.IpccUsConnectRet,
 		p.IpcsDisconnect,
+		p.IpcsUsInit,
 		p.ProcessExec,
 		p.ProcessFork,
 		p.RbCommit,

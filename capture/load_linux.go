@@ -4,10 +4,18 @@ package capture
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/features"
 )
+
+// multiUprobes reports whether the kernel attaches uprobes through uprobe_multi links
+// (Linux 6.6). Their detach waits for one RCU grace period per link, while a classic
+// uprobe's perf event waits for its own under a global lock: with a few libqb files
+// probed on a busy machine, closing took tens of seconds, or the process's exit did.
+var multiUprobes = sync.OnceValue(func() bool { return features.HaveBPFLinkUprobeMulti() == nil })
 
 // configure sets the run-time knobs and map sizes, and drops the programs cfg does not need.
 func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
@@ -48,6 +56,13 @@ func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
 	}
 	for _, p := range drop {
 		delete(spec.Programs, p)
+	}
+	if multiUprobes() {
+		for _, u := range uprobes {
+			if p := spec.Programs[u.prog]; p != nil {
+				p.AttachType = ebpf.AttachTraceUprobeMulti
+			}
+		}
 	}
 	if cfg.EmptyPrograms {
 		for _, p := range spec.Programs {

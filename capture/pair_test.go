@@ -52,9 +52,17 @@ func buildQBPair(t *testing.T) string {
 	return bin
 }
 
+// lastTracer is the tracer the running test opened last: runPairBins waits for its socket
+// transport's hooks, which a socket server starting after Open has them attach.
+var lastTracer *Tracer
+
 func openTracer(t *testing.T, cfg Config) *Tracer {
 	t.Helper()
 	tr, err := Open(cfg)
+	if err == nil {
+		lastTracer = tr
+		t.Cleanup(func() { lastTracer = nil })
+	}
 	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
@@ -97,6 +105,9 @@ func runPairBins(t *testing.T, srvBin, bin, service, transport string, max int, 
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || line != "ready\n" {
 		t.Fatalf("server: %q %v %s", line, err, srvErr.String())
+	}
+	if transport == "socket" {
+		waitSocketHooks(t, lastTracer)
 	}
 	args := []string{"client", service, strconv.Itoa(max)}
 	for _, s := range sizes {
@@ -174,4 +185,18 @@ type msgKey struct {
 	ch capfile.Channel
 	rx bool
 	id uint32
+}
+
+// waitSocketHooks waits until tr attached the socket transport's hooks, which it does
+// once a socket server started (what a client sends before is not recorded).
+func waitSocketHooks(t testing.TB, tr *Tracer) {
+	t.Helper()
+	if tr == nil || tr.noSocket {
+		return
+	}
+	for deadline := time.Now().Add(10 * time.Second); !tr.SocketHooks(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the socket transport's hooks were not attached 10 s after its server started")
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -30,6 +31,11 @@ type Tracer struct {
 
 	watchStop chan struct{} // closed by Close
 	watchDone chan struct{} // closed when the watcher returned
+
+	notices     *ringbuf.Reader // the socket transport's first process, while awaited
+	noticesDone chan struct{}   // closed when the goroutine waiting on notices returned
+	socketHooks atomic.Bool     // the socket transport's syscall hooks are attached
+	noSocket    bool            // Config.NoSocket: they never will be
 
 	counters *ebpf.Map
 
@@ -113,10 +119,8 @@ func Open(cfg Config) (*Tracer, error) {
 	if err := t.attachLibraries(cfg); err != nil {
 		return nil, err
 	}
-	if !cfg.NoSocket {
-		if err := t.attachSyscalls(cfg.RX); err != nil {
-			return nil, err
-		}
+	if err := t.startSocketHooks(cfg); err != nil {
+		return nil, err
 	}
 
 	t.reader, err = ringbuf.NewReader(t.coll.Maps[ipcMapEvents])
@@ -159,6 +163,10 @@ func (t *Tracer) Close() error {
 		if t.watchStop != nil {
 			close(t.watchStop)
 			<-t.watchDone
+		}
+		if t.notices != nil {
+			t.notices.Close()
+			<-t.noticesDone
 		}
 		var errs []error
 		if t.reader != nil {

@@ -135,6 +135,8 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	newLibs := make(newLibraries, 16)
 	cfg.OnNewLibrary = newLibs.found
+	sockets := make(socketTransports, 1)
+	cfg.OnSocketTransport = sockets.found
 	t, err := capture.Open(cfg)
 	if err != nil {
 		var ve *ebpf.VerifierError
@@ -195,7 +197,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.Background())
 	wg.Go(func() { r.flushLoop(bg) })
-	wg.Go(func() { r.reportLibraries(bg, newLibs) })
+	wg.Go(func() { r.reportLibraries(bg, newLibs, sockets) })
 	if r.status.enabled() {
 		wg.Go(func() { r.liveLoop(bg) })
 	}
