@@ -490,14 +490,21 @@ func waitRespawn(t *testing.T, c *testcluster.Cluster, name string, old uint32) 
 // waitDC waits until the node is DC again with quorum.
 func waitDC(t *testing.T, c *testcluster.Cluster) {
 	t.Helper()
+	if out, ok := dcWithin(c, 3*time.Minute); !ok {
+		t.Fatalf("no DC with quorum 3 minutes after the kill:\n%s", out)
+	}
+}
+
+// dcWithin waits at most d for node1 to be DC with quorum; it returns crm_mon's last output.
+func dcWithin(c *testcluster.Cluster, d time.Duration) ([]byte, bool) {
 	var out []byte
-	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
 		out, _ = c.Exec(context.Background(), "crm_mon", "-1")
 		if strings.Contains(string(out), "partition with quorum") && strings.Contains(string(out), "Current DC: node1") {
-			return
+			return out, true
 		}
 	}
-	t.Fatalf("no DC with quorum 3 minutes after the kill:\n%s", out)
+	return out, false
 }
 
 // pidNS returns the pid namespace inode of host process pid.
