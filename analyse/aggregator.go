@@ -74,6 +74,7 @@ type Aggregator struct {
 	fanout  fanoutState
 	loss    map[string]*Loss
 	nodes   []string // the nodes messages came from, in order of appearance
+	perTick bool     // a Top's: the ops keep the latencies of the current interval apart
 }
 
 // New returns an empty Aggregator.
