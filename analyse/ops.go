@@ -118,7 +118,7 @@ func (a *Aggregator) op(node, service, op string) *opStats {
 	k := opKey{node, service, op}
 	st := a.ops[k]
 	if st == nil {
-		st = &opStats{Op: Op{Node: node, Service: service, Op: op}, perTick: a.perTick}
+		st = &opStats{Op: Op{Node: node, Service: service, Op: op}, perTick: a.forTop}
 		a.ops[k] = st
 	}
 	return st

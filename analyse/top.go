@@ -107,7 +107,7 @@ func (f *TopFrame) PerSecond(n uint64) float64 {
 // NewTop returns a Top whose first interval starts at start.
 func NewTop(cfg Config, start time.Time) *Top {
 	a := New(cfg)
-	a.perTick = true
+	a.forTop = true
 	return &Top{agg: a, last: start, ops: make(map[opKey]*topPrev), clients: make(map[clientKey]*topPrev)}
 }
 
@@ -123,7 +123,8 @@ func (t *Top) Add(m *decode.Message) {
 	t.agg.Add(m)
 }
 
-// Aggregator returns the Aggregator over the whole run.
+// Aggregator returns the Aggregator over the whole run. It keeps only the
+// tables top shows: the rate, sizes and fanout tables stay empty.
 func (t *Top) Aggregator() *Aggregator { return t.agg }
 
 // Tick ends the interval at now and returns its frame.
