@@ -210,7 +210,11 @@ func TestTopTerminal(t *testing.T) {
 	x.run("send-keys", "-t", "top", "q")
 	format := func(f string) string { return strings.TrimSpace(x.run("display-message", "-p", "-t", "top", f)) }
 	if !waitFor(func() bool { return format("#{pane_dead}") == "1" && format("#{pane_dead_status}") != "" }, 45*time.Second) {
-		t.Fatalf("q did not end top:\n%s", x.run("capture-pane", "-p", "-t", "top"))
+		// Ask the Go runtime where top is stuck: SIGQUIT prints every goroutine's stack.
+		exec.Command("pkill", "-QUIT", "-f", bin+" top").Run()
+		time.Sleep(2 * time.Second)
+		out, _ := os.ReadFile(raw)
+		t.Fatalf("q did not end top:\n%s\n%s", x.run("capture-pane", "-p", "-t", "top"), out[max(0, len(out)-20000):])
 	}
 	if st := format("#{pane_dead_status}"); st != "0" {
 		t.Errorf("top exited with status %s", st)
