@@ -135,7 +135,7 @@ type Message struct {
 	// Proxied requests (the controller relaying a Pacemaker Remote client's
 	// request; docs/remote.md).
 	ProxiedFor string // the remote node it came from (lrmd_ipc_user)
-	Relays     uint64 // Seq of the remote tool's request to pacemaker-remoted it relays, 0 if not in the capture
+	Relays     uint64 // Seq of the remote tool's request to pacemaker-remoted it relays, 0 if not in the capture or with Options.NoRelays
 
 	// Loss records.
 	Lost  uint32
