@@ -193,6 +193,7 @@ func (s *topSource) read(ctx context.Context, top *analyse.Top, mu *sync.Mutex) 
 		mu.Lock()
 		top.Add(m)
 		mu.Unlock()
+		m.Release() // the Top keeps nothing of it: the next message reuses it
 	}
 }
 
