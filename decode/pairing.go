@@ -89,7 +89,7 @@ func newPairer(max int, timeout time.Duration, stats *Stats) *pairer {
 func (pr *pairer) pair(m *Message) {
 	pr.expire(m.Time)
 	key := connKey{m.Conn, m.RX}
-	f := pcmk.ServiceFamily(m.Service)
+	f := m.family()
 	switch m.Channel {
 	case capfile.ChannelRequest:
 		m.Role = RoleRequest

@@ -114,8 +114,12 @@ type Reader struct {
 	scan     xmlScanner
 	inflate  pcmk.Inflater
 	names    pcmk.Interner
-	stats    Stats
-	cur      *capfile.Record // with Options.Recycle: the record being decoded, until a message takes it
+	clients  pcmk.Interner // client ids: one per client session, on each of its messages
+
+	famService string      // the service family last returned for
+	famOf      pcmk.Family // its family
+	stats      Stats
+	cur        *capfile.Record // with Options.Recycle: the record being decoded, until a message takes it
 
 	later       xmlScanner    // Check's, in the caller's goroutine
 	laterErrors atomic.Uint64 // errors Check found

@@ -10,8 +10,9 @@ import (
 )
 
 // setXMLFields fills the message's XML-derived fields from the root
-// element (docs/protocol.md 8.1), taking the few-valued ones from in.
-func (m *Message) setXMLFields(root []byte, attrs []xmlAttr, in *pcmk.Interner) {
+// element (docs/protocol.md 8.1), taking the few-valued ones from in and
+// client ids from clients.
+func (m *Message) setXMLFields(root []byte, attrs []xmlAttr, in, clients *pcmk.Interner) {
 	m.Root = in.InternValue(root)
 	var op, opPrio, clientID, async, rc, lrmdExecRC, status, origin, function string
 	prio := pcmk.OpRankNone
@@ -34,9 +35,9 @@ func (m *Message) setXMLFields(root []byte, attrs []xmlAttr, in *pcmk.Interner) 
 		case "cib_callid", "st_callid", "lrmd_callid":
 			m.CallID = pcmk.Unescape(a.value)
 		case "cib_clientid", "st_clientid", "lrmd_clientid":
-			clientID = pcmk.Unescape(a.value)
+			clientID = clients.InternValue(a.value)
 		case "cib_async_id", "st_async_id", "lrmd_async_id":
-			async = pcmk.Unescape(a.value)
+			async = clients.InternValue(a.value)
 		case "cib_rc", "st_rc", "lrmd_rc", "rc":
 			rc = in.InternValue(a.value)
 		case "lrmd_exec_rc":

@@ -114,7 +114,7 @@ func TestXMLFields(t *testing.T) {
 				t.Fatal(err)
 			}
 			var m Message
-			m.setXMLFields(s.root, s.attrs, nil)
+			m.setXMLFields(s.root, s.attrs, nil, nil)
 			got := [...]string{m.Root, m.Op, m.T, m.Subt, m.SysFrom, m.SysTo, m.HostTo, m.Src, m.Reference, m.CallID, m.ClientID, m.RC, m.Origin}
 			w := tc.want
 			want := [...]string{w.Root, w.Op, w.T, w.Subt, w.SysFrom, w.SysTo, w.HostTo, w.Src, w.Reference, w.CallID, w.ClientID, w.RC, w.Origin}
