@@ -113,8 +113,7 @@ type Reader struct {
 	dialects map[string]Dialect
 	scan     xmlScanner
 	inflate  pcmk.Inflater
-	names    pcmk.Interner
-	clients  pcmk.Interner // client ids: one per client session, on each of its messages
+	fields   fieldCache // the root tag's few-valued fields
 
 	famService string      // the service family last returned for
 	famOf      pcmk.Family // its family

@@ -245,7 +245,7 @@ func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bo
 	}
 	if r.scan.root != nil {
 		// what could be read, even from a truncated or broken start tag
-		m.setXMLFields(r.scan.root, r.scan.attrs, &r.names, &r.clients)
+		m.setXMLFields(r.scan.root, r.scan.attrs, &r.fields)
 	}
 	if truncated {
 		return nil

@@ -114,7 +114,7 @@ func TestXMLFields(t *testing.T) {
 				t.Fatal(err)
 			}
 			var m Message
-			m.setXMLFields(s.root, s.attrs, nil, nil)
+			m.setXMLFields(s.root, s.attrs, nil)
 			got := [...]string{m.Root, m.Op, m.T, m.Subt, m.SysFrom, m.SysTo, m.HostTo, m.Src, m.Reference, m.CallID, m.ClientID, m.RC, m.Origin}
 			w := tc.want
 			want := [...]string{w.Root, w.Op, w.T, w.Subt, w.SysFrom, w.SysTo, w.HostTo, w.Src, w.Reference, w.CallID, w.ClientID, w.RC, w.Origin}
@@ -122,6 +122,31 @@ func TestXMLFields(t *testing.T) {
 				t.Errorf("root, op, t, subt, sys_from, sys_to, host_to, src, reference, call_id, client_id, rc, origin:\ngot  %q\nwant %q", got, want)
 			}
 		})
+	}
+}
+
+// TestFieldCache checks that a field's last value is handed out again only
+// for the same text: one whose raw text is another's unescaped value is
+// unescaped anew.
+func TestFieldCache(t *testing.T) {
+	var c fieldCache
+	for _, tc := range []struct{ text, op, t string }{
+		{`<a cib_op="q" t="a&amp;lt;b"/>`, "q", "a&lt;b"},
+		{`<a cib_op="q" t="a&lt;b"/>`, "q", "a<b"},
+		{`<a cib_op="q" t="a&lt;b"/>`, "q", "a<b"},
+		{`<a cib_op="r" t="cib"/>`, "r", "cib"},
+		{`<a cib_op="r" t="cib"/>`, "r", "cib"},
+		{`<b t="cib"/>`, "b", "cib"},
+	} {
+		var s xmlScanner
+		if err := s.scan([]byte(tc.text)); err != nil {
+			t.Fatal(err)
+		}
+		var m Message
+		m.setXMLFields(s.root, s.attrs, &c)
+		if m.Op != tc.op || m.T != tc.t {
+			t.Errorf("%s: op %q t %q, want %q %q", tc.text, m.Op, m.T, tc.op, tc.t)
+		}
 	}
 }
 
