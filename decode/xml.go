@@ -24,13 +24,14 @@ const (
 )
 
 // fieldCache hands out the strings of the root tag's few-valued fields:
-// the last one a field took when the value is the same (a field most often
-// has the value it had in the message before, and comparing the bytes costs
+// one of the last two a field took when the value is the same (a field most
+// often has the value it had in the message before, or in the one before
+// that when requests and replies alternate, and comparing the bytes costs
 // less than the Interner's table), else the Interner's.
 type fieldCache struct {
 	names   pcmk.Interner
-	clients pcmk.Interner // client ids: one per client session, on each of its messages
-	last    [numSlots]string
+	clients pcmk.Interner       // client ids: one per client session, on each of its messages
+	last    [numSlots][2]string // the last two values: requests and replies alternate
 }
 
 // value returns v unescaped, as pcmk.Interner.InternValue does; a nil c
@@ -39,8 +40,12 @@ func (c *fieldCache) value(slot int, v []byte) string {
 	if c == nil {
 		return pcmk.Unescape(v)
 	}
-	if string(v) == c.last[slot] {
-		return c.last[slot] // it has no reference: it is its own text
+	last := &c.last[slot]
+	if string(v) == last[0] {
+		return last[0] // it has no reference: it is its own text
+	}
+	if string(v) == last[1] {
+		return last[1]
 	}
 	in := &c.names
 	if slot == slotClientID || slot == slotAsync {
@@ -48,7 +53,7 @@ func (c *fieldCache) value(slot int, v []byte) string {
 	}
 	s := in.InternValue(v)
 	if bytes.IndexByte(v, '&') < 0 {
-		c.last[slot] = s
+		last[0], last[1] = s, last[0]
 	}
 	return s
 }
