@@ -159,7 +159,9 @@ func (pr *pairer) request(key connKey, f pcmk.Family, m *Message) {
 	if !p.optional {
 		pr.stats.Requests++
 	}
-	pr.expire(m.Time)
+	if pr.live > pr.max {
+		pr.expire(m.Time) // pair expired by this time already: only the bound can be passed
+	}
 }
 
 func (pr *pairer) response(key connKey, f pcmk.Family, m *Message) {

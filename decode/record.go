@@ -169,7 +169,7 @@ func (r *Reader) message(rec *capfile.Record) {
 		r.fail(m, rec, off, err)
 		return
 	}
-	if r.opts.Dialect == DialectAuto && r.dialects[rec.Conn] == DialectAuto {
+	if r.opts.Dialect == DialectAuto && d == DialectAuto { // d is r.dialects[rec.Conn]: not known yet
 		if len(r.dialects) >= maxDialects {
 			clear(r.dialects)
 		}
