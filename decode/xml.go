@@ -20,6 +20,8 @@ const (
 	slotAsync
 	slotRC
 	slotOp
+	slotCallID    // not interned: a reply carries its request's
+	slotReference // not interned, as slotCallID
 	numSlots
 )
 
@@ -47,11 +49,15 @@ func (c *fieldCache) value(slot int, v []byte) string {
 	if string(v) == last[1] {
 		return last[1]
 	}
-	in := &c.names
-	if slot == slotClientID || slot == slotAsync {
-		in = &c.clients
+	var s string
+	switch slot {
+	case slotCallID, slotReference:
+		s = pcmk.Unescape(v) // values that do not come back after their reply
+	case slotClientID, slotAsync:
+		s = c.clients.InternValue(v)
+	default:
+		s = c.names.InternValue(v)
 	}
-	s := in.InternValue(v)
 	if bytes.IndexByte(v, '&') < 0 {
 		last[0], last[1] = s, last[0]
 	}
@@ -79,9 +85,9 @@ func (m *Message) setXMLFields(root []byte, attrs []xmlAttr, c *fieldCache) {
 		case "src":
 			m.Src = pcmk.Unescape(a.value)
 		case "reference":
-			m.Reference = pcmk.Unescape(a.value)
+			m.Reference = c.value(slotReference, a.value)
 		case "cib_callid", "st_callid", "lrmd_callid":
-			m.CallID = pcmk.Unescape(a.value)
+			m.CallID = c.value(slotCallID, a.value)
 		case "cib_clientid", "st_clientid", "lrmd_clientid":
 			clientID = c.value(slotClientID, a.value)
 		case "cib_async_id", "st_async_id", "lrmd_async_id":
