@@ -74,6 +74,10 @@ type Aggregator struct {
 	fanout  fanoutState
 	loss    map[string]*Loss
 	nodes   []string // the nodes messages came from, in order of appearance
+	// forTop makes a Top's Aggregator: the ops keep the latencies of the
+	// current interval apart, and the tables top does not show (rate,
+	// sizes, fanout) are not kept.
+	forTop bool
 }
 
 // New returns an empty Aggregator.
@@ -158,6 +162,9 @@ func (a *Aggregator) Add(m *decode.Message) {
 	a.addOp(m)
 	a.addClient(m)
 	a.addSent(m)
+	if a.forTop {
+		return
+	}
 	a.addRate(m)
 	a.addSize(m)
 	a.addFanout(m)

@@ -53,6 +53,11 @@ type opStats struct {
 	open uint64 // requests that expect a reply and still wait for it
 	gone uint64 // requests that expected a reply and were given up unanswered
 	hist *hdrhistogram.Histogram
+	// recent holds the latencies since the last Top.Tick, which resets
+	// it (only in a Top's Aggregator, per interval): taking the difference
+	// of copies of hist's counts at every tick cost far more.
+	recent  *hdrhistogram.Histogram
+	perTick bool
 }
 
 type pendingReq struct {
@@ -113,7 +118,7 @@ func (a *Aggregator) op(node, service, op string) *opStats {
 	k := opKey{node, service, op}
 	st := a.ops[k]
 	if st == nil {
-		st = &opStats{Op: Op{Node: node, Service: service, Op: op}}
+		st = &opStats{Op: Op{Node: node, Service: service, Op: op}, perTick: a.forTop}
 		a.ops[k] = st
 	}
 	return st
@@ -193,6 +198,12 @@ func (st *opStats) record(d time.Duration) {
 	}
 	v := min(int64(d), latencyMax)
 	_ = st.hist.RecordValue(v) // v is within the histogram's range
+	if st.perTick {
+		if st.recent == nil {
+			st.recent = hdrhistogram.New(1, latencyMax, latencyDigits)
+		}
+		_ = st.recent.RecordValue(v)
+	}
 	if st.Latencies == 0 || d < st.Min {
 		st.Min = d
 	}

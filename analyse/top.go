@@ -5,8 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/pcmk-trace/pcmk-trace/decode"
 )
 
@@ -36,7 +34,6 @@ type Top struct {
 // topPrev is a row's totals at the previous tick, and its recent rates.
 type topPrev struct {
 	requests, bytes, latencies uint64
-	counts                     []int64 // the latency histogram's counts
 	history                    []float64
 	seen                       time.Time // the last tick the row changed
 }
@@ -109,7 +106,9 @@ func (f *TopFrame) PerSecond(n uint64) float64 {
 
 // NewTop returns a Top whose first interval starts at start.
 func NewTop(cfg Config, start time.Time) *Top {
-	return &Top{agg: New(cfg), last: start, ops: make(map[opKey]*topPrev), clients: make(map[clientKey]*topPrev)}
+	a := New(cfg)
+	a.forTop = true
+	return &Top{agg: a, last: start, ops: make(map[opKey]*topPrev), clients: make(map[clientKey]*topPrev)}
 }
 
 // Add accounts for one message. A disconnect ends its connection's row.
@@ -124,7 +123,8 @@ func (t *Top) Add(m *decode.Message) {
 	t.agg.Add(m)
 }
 
-// Aggregator returns the Aggregator over the whole run.
+// Aggregator returns the Aggregator over the whole run. It keeps only the
+// tables top shows: the rate, sizes and fanout tables stay empty.
 func (t *Top) Aggregator() *Aggregator { return t.agg }
 
 // Tick ends the interval at now and returns its frame.
@@ -145,7 +145,9 @@ func (t *Top) Tick(now time.Time) TopFrame {
 			Bytes: st.RequestBytes + st.ReplyBytes - p.bytes, Latencies: st.Latencies - p.latencies,
 			InFlight: st.open, Errors: st.Errors}
 		if r.Latencies > 0 {
-			r.P50, r.P99, p.counts = intervalPercentiles(st.hist, p.counts)
+			r.P50 = time.Duration(st.recent.ValueAtQuantile(50))
+			r.P99 = time.Duration(st.recent.ValueAtQuantile(99))
+			st.recent.Reset()
 		}
 		p.requests, p.bytes, p.latencies = st.Requests, st.RequestBytes+st.ReplyBytes, st.Latencies
 		r.History = p.push(f.PerSecond(r.Requests))
@@ -198,17 +200,4 @@ func (p *topPrev) push(rate float64) []float64 {
 	}
 	p.history = append(p.history, rate)
 	return slices.Clone(p.history)
-}
-
-// intervalPercentiles returns the median and 99th percentile of the
-// latencies h recorded since its counts were prev, and its counts now.
-func intervalPercentiles(h *hdrhistogram.Histogram, prev []int64) (p50, p99 time.Duration, now []int64) {
-	s := h.Export() // a copy of the counts
-	delta := slices.Clone(s.Counts)
-	for i := range prev {
-		delta[i] -= prev[i]
-	}
-	s.Counts, now = delta, s.Counts
-	d := hdrhistogram.Import(s)
-	return time.Duration(d.ValueAtQuantile(50)), time.Duration(d.ValueAtQuantile(99)), now
 }

@@ -5,6 +5,8 @@
 # synchronous cib_ro queries each (2 messages per query) while one of these watches, in
 # interleaved rounds:
 #   record   pcmk-trace record -w /dev/null
+#   file     pcmk-trace record -w FILE (a file in /tmp, removed after each round): against
+#            record, what writing through the page cache adds
 #   top      pcmk-trace top --batch -f json >/dev/null (every interval decoded and analysed)
 # The watcher's CPU time (user + system, all threads) is read from /proc before and after
 # the load; the script prints the medians of CPU seconds per message and per second.
@@ -45,6 +47,7 @@ start_probe() {
 	rm -f "$tmp/ready"
 	case $1 in
 	record) "$tmp/pcmk-trace" record -w /dev/null --ns-of "$init" --ready-file "$tmp/ready" 2>"$tmp/probe.log" & ;;
+	file) "$tmp/pcmk-trace" record -w "$tmp/capture.pcapng" --ns-of "$init" --ready-file "$tmp/ready" 2>"$tmp/probe.log" & ;;
 	top) "$tmp/pcmk-trace" top --batch -f json --ns-of "$init" --ready-file "$tmp/ready" >/dev/null 2>"$tmp/probe.log" & ;;
 	esac
 	probe=$!
@@ -57,6 +60,7 @@ stop_probe() {
 	kill -INT "$probe"
 	wait "$probe" || true
 	probe=""
+	rm -f "$tmp/capture.pcapng"
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -64,7 +68,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 probe=""
 : >"$tmp/results"
 for _ in $(seq 1 "$ROUNDS"); do
-	for mode in record top; do
+	for mode in record file top; do
 		start_probe $mode
 		sleep 1 # let the watcher settle after attaching
 		c0=$(cpu "$probe") t0=$(date +%s.%N)
@@ -79,9 +83,12 @@ msgs=$((2 * N * CLIENTS))
 printf "CPU of the watcher, %d clients x %d synchronous cib_ro queries (%d messages), median of %d interleaved rounds\n" \
 	"$CLIENTS" "$N" "$msgs" "$ROUNDS"
 printf "  %-40s %12s %12s %14s %12s\n" "watcher" "messages/s" "CPU s" "CPU us/msg" "CPU s/s"
-for mode in record top; do
-	label="pcmk-trace record -w /dev/null"
-	[[ $mode == top ]] && label="pcmk-trace top --batch -f json"
+for mode in record file top; do
+	case $mode in
+	record) label="pcmk-trace record -w /dev/null" ;;
+	file) label="pcmk-trace record -w FILE" ;;
+	top) label="pcmk-trace top --batch -f json" ;;
+	esac
 	rate=$(awk -v m=$mode '$1 == m {print 2 * $2}' "$tmp/results" | median)
 	cpus=$(awk -v m=$mode '$1 == m {print $4 - $3}' "$tmp/results" | median)
 	share=$(awk -v m=$mode '$1 == m {print ($4 - $3) / ($6 - $5)}' "$tmp/results" | median)
@@ -90,3 +97,4 @@ for mode in record top; do
 done
 # shellcheck disable=SC2154 # set by the eval above
 awk -v r="$cpu_record" -v t="$cpu_top" 'BEGIN {printf "  CPU ratio top/record: %.2f (target <= 1)\n", t / r}'
+awk -v r="$cpu_record" -v f="$cpu_file" -v n="$msgs" 'BEGIN {printf "  CPU ratio record -w FILE / -w /dev/null: %.2f (the page cache: %+.2f us/msg)\n", f / r, (f - r) / n * 1e6}'

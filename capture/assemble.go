@@ -73,6 +73,19 @@ type assembler struct {
 	messages   atomic.Uint64
 	bytes      atomic.Uint64
 	reassembly atomic.Uint64 // pieces that did not fit a message (LossReassembly)
+
+	// The reader's wait for records (ringwait_linux.go): nil until the
+	// first read, or when the ring buffer reader waits itself.
+	waiter   readWaiter
+	waitInit bool
+}
+
+// readWaiter parks the reader until the ring buffer signals records or a
+// deadline passes.
+type readWaiter interface {
+	wait(deadline time.Time)
+	stop()  // ends a wait in progress
+	close() // frees the waiter
 }
 
 type partialMsg struct {

@@ -30,14 +30,26 @@ const counterInterval = 200 * time.Millisecond
 // the ring buffer and then io.EOF. After Close it returns an error wrapping
 // os.ErrClosed.
 func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) {
+	if !t.waitInit {
+		t.waitInit = true
+		if w := newRingWait(t.coll.Maps[ipcMapEvents]); w != nil {
+			t.waiter = w
+			t.reader.SetDeadline(time.Unix(1, 0)) // the ring buffer reader never blocks
+		}
+	}
 	if ctx != t.ctx {
 		// Wake the reader as soon as ctx is done rather than at the next poll.
 		if t.stopNotify != nil {
 			t.stopNotify()
 		}
 		t.ctx = ctx
-		r := t.reader
-		t.stopNotify = context.AfterFunc(ctx, func() { r.Flush() })
+		r, w := t.reader, t.waiter
+		t.stopNotify = context.AfterFunc(ctx, func() {
+			r.Flush()
+			if w != nil {
+				w.stop()
+			}
+		})
 	}
 	for {
 		if len(t.queue) > 0 {
@@ -64,7 +76,11 @@ func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) {
 			t.reader.SetDeadline(time.Unix(1, 0)) // only what is there
 		}
 		if t.rearm && !t.draining {
-			t.reader.SetDeadline(time.Now().Add(pollInterval))
+			if t.waiter != nil {
+				t.waiter.wait(time.Now().Add(pollInterval))
+			} else {
+				t.reader.SetDeadline(time.Now().Add(pollInterval))
+			}
 		}
 		t.rearm = false
 		err := t.reader.ReadInto(&t.rec)
@@ -86,8 +102,10 @@ func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) {
 				}
 				t.housekeeping(true)
 				t.done = true
+				t.closeWait()
 			}
 		case errors.Is(err, ringbuf.ErrClosed):
+			t.closeWait()
 			return nil, fmt.Errorf("capture: read: %w", os.ErrClosed)
 		default:
 			return nil, fmt.Errorf("read ring buffer: %w", err)
@@ -125,4 +143,11 @@ func wallClockOffset() int64 {
 		}
 	}
 	return off
+}
+
+func (t *Tracer) closeWait() {
+	if t.waiter != nil {
+		t.waiter.close()
+		t.waiter = nil
+	}
 }

@@ -249,3 +249,63 @@ func BenchmarkDecodeCapture(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodeTop decodes a real capture as pcmk-trace top does
+// (Options.RootOnly, NoRelays and Lifecycle, each message released once
+// looked at, no formatting): one op is one message; allocs/op and B/op are
+// what top's decoding leaves per message. The relays variant links relayed
+// requests, as NoRelays does not.
+func BenchmarkDecodeTop(b *testing.B) {
+	paths := map[string]string{}
+	var names []string
+	for _, c := range benchCaptures {
+		paths[c] = filepath.Join(captureDir, c+".pcapng")
+		names = append(names, c)
+	}
+	if p := os.Getenv("PCMK_TRACE_BENCH_CAPTURE"); p != "" {
+		paths["env"] = p
+		names = append(names, "env")
+	}
+	for _, name := range names {
+		data, err := os.ReadFile(paths[name])
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, relays := range []bool{false, true} {
+			sub := name
+			if relays {
+				sub += "/relays"
+			}
+			b.Run(sub, func(b *testing.B) { benchDecodeTop(b, data, relays) })
+		}
+	}
+}
+
+func benchDecodeTop(b *testing.B, data []byte, relays bool) {
+	var r *Reader
+	open := func() {
+		cr, err := capfile.NewReader(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r = NewReader(cr, Options{RootOnly: true, NoRelays: !relays, Lifecycle: true, Recycle: true})
+	}
+	open()
+	var ops int
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := r.Next()
+		if err == io.EOF {
+			open()
+			m, err = r.Next()
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		ops += len(m.Op)
+		m.Release()
+	}
+	if ops < 0 {
+		b.Fatal("never")
+	}
+}

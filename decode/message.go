@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/pcmk"
 )
 
 // Kind says what a [Message] describes.
@@ -135,7 +136,7 @@ type Message struct {
 	// Proxied requests (the controller relaying a Pacemaker Remote client's
 	// request; docs/remote.md).
 	ProxiedFor string // the remote node it came from (lrmd_ipc_user)
-	Relays     uint64 // Seq of the remote tool's request to pacemaker-remoted it relays, 0 if not in the capture
+	Relays     uint64 // Seq of the remote tool's request to pacemaker-remoted it relays, 0 if not in the capture or with Options.NoRelays
 
 	// Loss records.
 	Lost  uint32
@@ -149,10 +150,23 @@ type Message struct {
 	Err error
 
 	rec *capfile.Record // the record XML is in, given back by Release (Options.Recycle)
+	fam familyPlus1     // Service's family, found once per message; 0: not yet
 	// With Options.CheckLater: XML awaits Reader.Check, and is at textBase
 	// of its record's libqb message (-1: not there verbatim).
 	unchecked bool
 	textBase  int
+}
+
+// familyPlus1 is a pcmk.Family plus one, so that the zero value says
+// "not looked up".
+type familyPlus1 uint8
+
+// family returns the family of m's service.
+func (m *Message) family() pcmk.Family {
+	if m.fam == 0 {
+		return pcmk.ServiceFamily(m.Service)
+	}
+	return pcmk.Family(m.fam - 1)
 }
 
 // released holds the messages given back by Release.

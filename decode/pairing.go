@@ -21,6 +21,7 @@ type pending struct {
 	optional  bool       // a reply may never come (corosync: cpg mcast has none on success)
 	answered  bool
 	done      bool
+	refs      uint8 // lists holding it: the pairer's order and its connection's list
 }
 
 // connKey separates the sending side's view of a connection from the
@@ -49,6 +50,7 @@ const (
 )
 
 type connPairs struct {
+	pr     *pairer
 	key    connKey
 	byQBID map[int32]*pending
 	byKey  map[pairKey]*pending
@@ -73,13 +75,39 @@ type pairer struct {
 	// connection to reuse: a request and its reply would otherwise cost
 	// two maps each on a connection that has one request at a time.
 	spare []*connPairs
+	// free holds finished requests no list holds any more, for the next
+	// requests to reuse.
+	free []*pending
 	// none is the state of a connection with nothing waiting, looked at
 	// by events to classify them.
 	none connPairs
 }
 
-// maxSpare bounds pairer.spare.
-const maxSpare = 16
+// maxSpare bounds pairer.spare, maxFree pairer.free.
+const (
+	maxSpare = 16
+	maxFree  = 1024
+)
+
+// newPending returns a zero pending, reused if one is free.
+func (pr *pairer) newPending() *pending {
+	if n := len(pr.free); n > 0 {
+		p := pr.free[n-1]
+		pr.free = pr.free[:n-1]
+		return p
+	}
+	return new(pending)
+}
+
+// unref says that a list dropped p, which is done; once none holds it, it
+// is free.
+func (pr *pairer) unref(p *pending) {
+	p.refs--
+	if p.refs == 0 && len(pr.free) < maxFree {
+		*p = pending{}
+		pr.free = append(pr.free, p)
+	}
+}
 
 func newPairer(max int, timeout time.Duration, stats *Stats) *pairer {
 	return &pairer{conns: make(map[connKey]*connPairs), max: max, timeout: timeout, stats: stats}
@@ -89,7 +117,7 @@ func newPairer(max int, timeout time.Duration, stats *Stats) *pairer {
 func (pr *pairer) pair(m *Message) {
 	pr.expire(m.Time)
 	key := connKey{m.Conn, m.RX}
-	f := pcmk.ServiceFamily(m.Service)
+	f := m.family()
 	switch m.Channel {
 	case capfile.ChannelRequest:
 		m.Role = RoleRequest
@@ -117,13 +145,15 @@ func (pr *pairer) request(key connKey, f pcmk.Family, m *Message) {
 		// requests get a response with the same id, but not all (a
 		// successful cpg mcast gets none), so a reply is welcome, not due.
 		if f == pcmk.FamilyCorosync {
-			p = &pending{wantOrder: true, optional: true}
+			p = pr.newPending()
+			p.wantOrder, p.optional = true, true
 		}
 	default:
 		wantEvent := wantsEventReply(f, m.Op, m.Flags)
 		m.ExpectsReply = m.Flags&pcmk.FlagClientResponse != 0 || wantEvent
 		if m.ExpectsReply {
-			p = &pending{wantEvent: wantEvent}
+			p = pr.newPending()
+			p.wantEvent = wantEvent
 		}
 	}
 	if p == nil {
@@ -138,6 +168,7 @@ func (pr *pairer) request(key connKey, f pcmk.Family, m *Message) {
 	cp.list = append(cp.list, p)
 	cp.live++
 	pr.order = append(pr.order, p)
+	p.refs = 2
 	pr.live++
 	if m.Flags&pcmk.FlagClientResponse != 0 {
 		if old := cp.byQBID[m.QBID]; old != nil {
@@ -159,7 +190,9 @@ func (pr *pairer) request(key connKey, f pcmk.Family, m *Message) {
 	if !p.optional {
 		pr.stats.Requests++
 	}
-	pr.expire(m.Time)
+	if pr.live > pr.max {
+		pr.expire(m.Time) // pair expired by this time already: only the bound can be passed
+	}
 }
 
 func (pr *pairer) response(key connKey, f pcmk.Family, m *Message) {
@@ -307,10 +340,13 @@ func (pr *pairer) conn(key connKey, create bool) *connPairs {
 			pr.spare = pr.spare[:n-1]
 			clear(cp.byQBID)
 			clear(cp.byKey)
+			for _, p := range cp.list {
+				pr.unref(p) // done: the connection went idle
+			}
 			clear(cp.list)
-			*cp = connPairs{key: key, byQBID: cp.byQBID, byKey: cp.byKey, list: cp.list[:0]}
+			*cp = connPairs{pr: pr, key: key, byQBID: cp.byQBID, byKey: cp.byKey, list: cp.list[:0]}
 		} else {
-			cp = &connPairs{key: key, byQBID: make(map[int32]*pending), byKey: make(map[pairKey]*pending)}
+			cp = &connPairs{pr: pr, key: key, byQBID: make(map[int32]*pending), byKey: make(map[pairKey]*pending)}
 		}
 		pr.conns[key] = cp
 	}
@@ -367,6 +403,8 @@ func (cp *connPairs) compact() {
 	for _, p := range cp.list {
 		if !p.done {
 			live = append(live, p)
+		} else {
+			cp.pr.unref(p)
 		}
 	}
 	clear(cp.list[len(live):])
@@ -377,6 +415,7 @@ func (cp *connPairs) compact() {
 func (cp *connPairs) oldest(ok func(*pending) bool) *pending {
 	i := 0
 	for i < len(cp.list) && cp.list[i].done {
+		cp.pr.unref(cp.list[i])
 		i++
 	}
 	cp.list = cp.list[i:]
@@ -399,6 +438,7 @@ func (pr *pairer) expire(now time.Time) {
 		pr.finish(p)
 		pr.order[pr.head] = nil
 		pr.head++
+		pr.unref(p)
 	}
 	if pr.head > 1024 && pr.head > len(pr.order)/2 {
 		pr.order = append(pr.order[:0], pr.order[pr.head:]...)
@@ -412,6 +452,8 @@ func (pr *pairer) expire(now time.Time) {
 		for _, p := range pr.order[pr.head:] {
 			if p != nil && !p.done {
 				live = append(live, p)
+			} else if p != nil {
+				pr.unref(p)
 			}
 		}
 		clear(pr.order[len(live):])

@@ -59,6 +59,7 @@ func (pr *pairer) relayed(key connKey, m *Message) bool {
 // the controller's relay of a remote tool's request (to pacemaker-remoted,
 // in the same capture) can name it.
 type proxyLinks struct {
+	off   bool // Options.NoRelays: only ProxiedFor is set
 	seed  maphash.Seed
 	bySum map[uint64]uint64 // digest -> Seq of the request
 	ring  []proxyLink       // what bySum holds, oldest first, for the bound
@@ -75,6 +76,12 @@ const maxProxyLinks = 1024
 // original is in the capture, its Relays.
 func (pl *proxyLinks) link(m *Message) {
 	if m.RX || len(m.XML) == 0 || m.Truncated || m.Dialect == DialectAuto {
+		return
+	}
+	if pl.off {
+		if m.Flags&pcmk.FlagProxied != 0 {
+			m.ProxiedFor = proxiedFor(m.XML)
+		}
 		return
 	}
 	if pl.bySum == nil {
@@ -119,6 +126,23 @@ func (pl *proxyLinks) digest(m *Message) (sum uint64, node string) {
 	}
 	h.Write(rest)
 	return h.Sum64(), node
+}
+
+// proxiedFor returns the lrmd_ipc_user of a relayed request's root tag,
+// as digest finds it.
+func proxiedFor(xml []byte) (node string) {
+	_, tag, _ := rootTag(xml)
+	for len(tag) > 0 {
+		var aname, value, raw []byte
+		aname, value, raw, tag = nextAttr(tag)
+		if raw == nil {
+			break
+		}
+		if string(aname) == "lrmd_ipc_user" {
+			node = pcmk.Unescape(value)
+		}
+	}
+	return node
 }
 
 func (pl *proxyLinks) remember(sum, seq uint64) {

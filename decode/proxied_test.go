@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -159,6 +160,41 @@ func TestProxiedLinks(t *testing.T) {
 		}
 		if n != 5 {
 			t.Errorf("dialect %v: %d relayed requests, want 5", d, n)
+		}
+	}
+}
+
+// TestNoRelays checks that Options.NoRelays changes nothing but Relays:
+// every relayed request still names its remote node.
+func TestNoRelays(t *testing.T) {
+	for _, d := range []Dialect{DialectA, DialectB} {
+		g := newGen(t)
+		proxiedScenario(d)(g)
+		all, _ := decodeAll(t, g.recs, Options{RootOnly: true})
+		g = newGen(t)
+		proxiedScenario(d)(g)
+		lean, _ := decodeAll(t, g.recs, Options{RootOnly: true, NoRelays: true})
+		if len(all) != len(lean) {
+			t.Fatalf("dialect %v: %d messages, %d with NoRelays", d, len(all), len(lean))
+		}
+		relays := 0
+		for i, m := range all {
+			if m.Relays != 0 {
+				relays++
+			}
+			want := *m
+			want.Relays = 0
+			got := *lean[i]
+			if got.ReplyTo != nil && want.ReplyTo != nil && *got.ReplyTo == *want.ReplyTo {
+				got.ReplyTo, want.ReplyTo = nil, nil
+			}
+			got.rec, want.rec = nil, nil
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("dialect %v seq %d: with NoRelays\n%+v\nwant\n%+v", d, m.Seq, got, want)
+			}
+		}
+		if relays != 5 {
+			t.Errorf("dialect %v: %d requests with Relays without NoRelays, want 5", d, relays)
 		}
 	}
 }

@@ -56,6 +56,13 @@ type Options struct {
 	// cores instead of one. A message not given to Check is not checked.
 	CheckLater bool
 
+	// NoRelays leaves every request's Relays 0, so that requests' XML is
+	// not hashed: linking a relayed request to the remote tool's original
+	// costs every request a pass over its whole text and a map entry, for
+	// a field a live view does not show. ProxiedFor is still set, from the
+	// root tag of the proxied requests alone.
+	NoRelays bool
+
 	// Lifecycle makes Next return connect and disconnect records.
 	Lifecycle bool
 
@@ -106,9 +113,12 @@ type Reader struct {
 	dialects map[string]Dialect
 	scan     xmlScanner
 	inflate  pcmk.Inflater
-	names    pcmk.Interner
-	stats    Stats
-	cur      *capfile.Record // with Options.Recycle: the record being decoded, until a message takes it
+	fields   fieldCache // the root tag's few-valued fields
+
+	famService string      // the service family last returned for
+	famOf      pcmk.Family // its family
+	stats      Stats
+	cur        *capfile.Record // with Options.Recycle: the record being decoded, until a message takes it
 
 	later       xmlScanner    // Check's, in the caller's goroutine
 	laterErrors atomic.Uint64 // errors Check found
@@ -132,6 +142,7 @@ func NewReader(src RecordSource, opts Options) *Reader {
 	r := &Reader{src: src, opts: opts, dialects: make(map[string]Dialect)}
 	r.parts = pcmk.NewReassembler[partKey, capfile.Record](opts.MaxDecompressed)
 	r.pairs = newPairer(opts.MaxPending, opts.PendingTimeout, &r.stats)
+	r.pairs.links.off = opts.NoRelays
 	return r
 }
 

@@ -49,6 +49,15 @@ func (r *Reader) record(rec *capfile.Record) {
 	}
 }
 
+// family returns pcmk.ServiceFamily(service), looked up again only when
+// the service changes: runs of one service are the rule.
+func (r *Reader) family(service string) pcmk.Family {
+	if service != r.famService || r.famService == "" {
+		r.famService, r.famOf = service, pcmk.ServiceFamily(service)
+	}
+	return r.famOf
+}
+
 // recycle gives the record being decoded back to capfile, unless a message
 // took it.
 func (r *Reader) recycle() {
@@ -111,7 +120,8 @@ func (r *Reader) message(rec *capfile.Record) {
 
 	// Every libqb header starts with id@0 and size@8 (16 bytes); responses
 	// and events, and every Pacemaker message, add error@16 (24 bytes).
-	fam := pcmk.ServiceFamily(rec.Service)
+	fam := r.family(rec.Service)
+	m.fam = familyPlus1(fam + 1)
 	hdrLen := pcmk.ResponseHeaderLen
 	if rec.Channel == capfile.ChannelRequest && (fam == pcmk.FamilyCorosync || len(data) < pcmk.ResponseHeaderLen) {
 		hdrLen = pcmk.RequestHeaderLen
@@ -159,7 +169,7 @@ func (r *Reader) message(rec *capfile.Record) {
 		r.fail(m, rec, off, err)
 		return
 	}
-	if r.opts.Dialect == DialectAuto && r.dialects[rec.Conn] == DialectAuto {
+	if r.opts.Dialect == DialectAuto && d == DialectAuto { // d is r.dialects[rec.Conn]: not known yet
 		if len(r.dialects) >= maxDialects {
 			clear(r.dialects)
 		}
@@ -235,7 +245,7 @@ func (r *Reader) text(m *Message, rec *capfile.Record, text []byte, truncated bo
 	}
 	if r.scan.root != nil {
 		// what could be read, even from a truncated or broken start tag
-		m.setXMLFields(r.scan.root, r.scan.attrs, &r.names)
+		m.setXMLFields(r.scan.root, r.scan.attrs, &r.fields)
 	}
 	if truncated {
 		return nil
@@ -291,6 +301,7 @@ func (r *Reader) partial(p *partial) {
 	m.Parts, m.Size = p.Parts, p.Size
 	m.Dialect, m.Flags = DialectB, p.Flags
 	m.Truncated, m.XMLBytes = p.Truncated, p.TextBytes
+	m.fam = familyPlus1(r.family(m.Service) + 1)
 	if p.Err != nil {
 		m.Err = partialError(p)
 	} else if err := r.text(m, &p.Last, p.Text, p.Truncated, -1); err != nil {

@@ -125,6 +125,32 @@ func TestXMLFields(t *testing.T) {
 	}
 }
 
+// TestFieldCache checks that a field's last value is handed out again only
+// for the same text: one whose raw text is another's unescaped value is
+// unescaped anew.
+func TestFieldCache(t *testing.T) {
+	var c fieldCache
+	for _, tc := range []struct{ text, op, t, callID string }{
+		{`<a cib_op="q" t="a&amp;lt;b" cib_callid="c&amp;lt;d"/>`, "q", "a&lt;b", "c&lt;d"},
+		{`<a cib_op="q" t="a&lt;b" cib_callid="c&lt;d"/>`, "q", "a<b", "c<d"},
+		{`<a cib_op="q" t="a&lt;b" cib_callid="c&lt;d"/>`, "q", "a<b", "c<d"},
+		{`<a cib_op="r" t="cib" cib_callid="2"/>`, "r", "cib", "2"},
+		{`<a cib_op="r" t="cib" cib_callid="2"/>`, "r", "cib", "2"},
+		{`<b t="cib" cib_callid="3"/>`, "b", "cib", "3"},
+		{`<a cib_op="r" t="x" cib_callid="2"/>`, "r", "x", "2"},
+	} {
+		var s xmlScanner
+		if err := s.scan([]byte(tc.text)); err != nil {
+			t.Fatal(err)
+		}
+		var m Message
+		m.setXMLFields(s.root, s.attrs, &c)
+		if m.Op != tc.op || m.T != tc.t || m.CallID != tc.callID {
+			t.Errorf("%s: op %q t %q call id %q, want %q %q %q", tc.text, m.Op, m.T, m.CallID, tc.op, tc.t, tc.callID)
+		}
+	}
+}
+
 func TestIndent(t *testing.T) {
 	for _, tc := range []struct {
 		desc, in, want string

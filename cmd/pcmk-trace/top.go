@@ -162,6 +162,7 @@ func topDecodeOptions(o *topOptions) decode.Options {
 	var opts decode.Options
 	opts.Lifecycle = true
 	opts.RootOnly = true
+	opts.NoRelays = true // top shows no relays: requests' XML is not hashed to link them
 	opts.Filter.Services = o.rec.services
 	opts.Filter.Comms = o.rec.comms
 	opts.Filter.PIDs = o.rec.pids

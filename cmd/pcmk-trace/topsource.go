@@ -193,6 +193,7 @@ func (s *topSource) read(ctx context.Context, top *analyse.Top, mu *sync.Mutex) 
 		mu.Lock()
 		top.Add(m)
 		mu.Unlock()
+		m.Release() // the Top keeps nothing of it: the next message reuses it
 	}
 }
 
@@ -201,9 +202,17 @@ type tracerRecords struct {
 	ctx   context.Context
 	s     *topSource
 	flush time.Time
+	prev  *capfile.Record // handed to the decoder last
 }
 
 func (r *tracerRecords) Next() (*capfile.Record, error) {
+	// The decoder asks for a record once it returned every message of the
+	// previous one, and read has added those to the Top, which keeps none
+	// of their bytes: the previous record's memory can serve the next.
+	if r.prev != nil {
+		r.s.t.Recycle(r.prev)
+		r.prev = nil
+	}
 	rec, err := r.s.t.Read(r.ctx)
 	if err != nil {
 		if r.ctx.Err() != nil {
@@ -222,7 +231,8 @@ func (r *tracerRecords) Next() (*capfile.Record, error) {
 			}
 		}
 	}
-	return rec, nil // not recycled: the decoded message keeps slices of its data
+	r.prev = rec
+	return rec, nil
 }
 
 // play feeds the capture's messages into a Top and cuts a frame at every
