@@ -83,6 +83,7 @@ msgs=$((2 * N * CLIENTS))
 printf "CPU of the watcher, %d clients x %d synchronous cib_ro queries (%d messages), median of %d interleaved rounds\n" \
 	"$CLIENTS" "$N" "$msgs" "$ROUNDS"
 printf "  %-40s %12s %12s %14s %12s\n" "watcher" "messages/s" "CPU s" "CPU us/msg" "CPU s/s"
+declare -A cpu
 for mode in record file top; do
 	case $mode in
 	record) label="pcmk-trace record -w /dev/null" ;;
@@ -93,8 +94,7 @@ for mode in record file top; do
 	cpus=$(awk -v m=$mode '$1 == m {print $4 - $3}' "$tmp/results" | median)
 	share=$(awk -v m=$mode '$1 == m {print ($4 - $3) / ($6 - $5)}' "$tmp/results" | median)
 	printf "  %-40s %12.0f %12.2f %14.2f %12.2f\n" "$label" "$rate" "$cpus" "$(awk -v c="$cpus" -v n="$msgs" 'BEGIN {print c / n * 1e6}')" "$share"
-	eval "cpu_$mode=$cpus"
+	cpu[$mode]=$cpus
 done
-# shellcheck disable=SC2154 # set by the eval above
-awk -v r="$cpu_record" -v t="$cpu_top" 'BEGIN {printf "  CPU ratio top/record: %.2f (target <= 1)\n", t / r}'
-awk -v r="$cpu_record" -v f="$cpu_file" -v n="$msgs" 'BEGIN {printf "  CPU ratio record -w FILE / -w /dev/null: %.2f (the page cache: %+.2f us/msg)\n", f / r, (f - r) / n * 1e6}'
+awk -v r="${cpu[record]}" -v t="${cpu[top]}" 'BEGIN {printf "  CPU ratio top/record: %.2f (target <= 1)\n", t / r}'
+awk -v r="${cpu[record]}" -v f="${cpu[file]}" -v n="$msgs" 'BEGIN {printf "  CPU ratio record -w FILE / -w /dev/null: %.2f (the page cache: %+.2f us/msg)\n", f / r, (f - r) / n * 1e6}'
