@@ -203,16 +203,7 @@ var benchCaptures = []string{"bookworm-workload", "bookworm-big-cib", "sid-big-c
 // cost the steady path of a long capture pays (the capture starts over at its
 // end; opening it again is spread over its messages).
 func BenchmarkDecodeCapture(b *testing.B) {
-	paths := map[string]string{}
-	var names []string
-	for _, c := range benchCaptures {
-		paths[c] = filepath.Join(captureDir, c+".pcapng")
-		names = append(names, c)
-	}
-	if p := os.Getenv("PCMK_TRACE_BENCH_CAPTURE"); p != "" {
-		paths["env"] = p
-		names = append(names, "env")
-	}
+	names, paths := benchCapturePaths()
 	for _, name := range names {
 		data, err := os.ReadFile(paths[name])
 		if err != nil {
@@ -256,16 +247,7 @@ func BenchmarkDecodeCapture(b *testing.B) {
 // what top's decoding leaves per message. The relays variant links relayed
 // requests, as NoRelays does not.
 func BenchmarkDecodeTop(b *testing.B) {
-	paths := map[string]string{}
-	var names []string
-	for _, c := range benchCaptures {
-		paths[c] = filepath.Join(captureDir, c+".pcapng")
-		names = append(names, c)
-	}
-	if p := os.Getenv("PCMK_TRACE_BENCH_CAPTURE"); p != "" {
-		paths["env"] = p
-		names = append(names, "env")
-	}
+	names, paths := benchCapturePaths()
 	for _, name := range names {
 		data, err := os.ReadFile(paths[name])
 		if err != nil {
@@ -308,4 +290,20 @@ func benchDecodeTop(b *testing.B, data []byte, relays bool) {
 	if ops < 0 {
 		b.Fatal("never")
 	}
+}
+
+// benchCapturePaths names the captures the whole-capture benchmarks decode: the repository's,
+// then PCMK_TRACE_BENCH_CAPTURE's (as "env") when set.
+func benchCapturePaths() ([]string, map[string]string) {
+	paths := map[string]string{}
+	var names []string
+	for _, c := range benchCaptures {
+		paths[c] = filepath.Join(captureDir, c+".pcapng")
+		names = append(names, c)
+	}
+	if p := os.Getenv("PCMK_TRACE_BENCH_CAPTURE"); p != "" {
+		paths["env"] = p
+		names = append(names, "env")
+	}
+	return names, paths
 }
