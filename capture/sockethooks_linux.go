@@ -37,7 +37,7 @@ func (t *Tracer) startSocketHooks(cfg Config) error {
 		if err != nil {
 			return // closed: the tracer ends
 		}
-		st := SocketTransport{PID: n.Pid, Comm: cString(n.Comm[:])}
+		st := SocketTransport{PID: n.Pid, Comm: new(interner).get(n.Comm[:])}
 		st.Err = t.attachSyscalls(cfg.RX)
 		var now unix.Timespec
 		if unix.ClockGettime(unix.CLOCK_MONOTONIC, &now) == nil {
@@ -67,14 +67,3 @@ func awaitNotice(rd *ringbuf.Reader) (ipcIpcNotice, error) {
 
 // SocketHooks reports whether the socket transport's syscall hooks are attached.
 func (t *Tracer) SocketHooks() bool { return t.socketHooks.Load() }
-
-func cString(b []int8) string {
-	s := make([]byte, 0, len(b))
-	for _, c := range b {
-		if c == 0 {
-			break
-		}
-		s = append(s, byte(c))
-	}
-	return string(s)
-}
