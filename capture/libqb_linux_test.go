@@ -91,3 +91,20 @@ func sameFileAsName(c candidate) bool {
 	b, err2 := os.Stat(c.name)
 	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
+
+// The watcher skips its walk of /proc while /proc/loadavg's last PID stays
+// the same: a process started in between must move it.
+func TestLastPIDMovesWithNewProcess(t *testing.T) {
+	before, ok := lastPID()
+	if !ok {
+		t.Fatal("no last PID in /proc/loadavg")
+	}
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := lastPID()
+	if after == before {
+		t.Fatalf("last PID still %d after starting pid %d", after, cmd.Process.Pid)
+	}
+}

@@ -21,8 +21,10 @@ const youngScans = 3
 
 // libWatch finds libqb files that processes started after Open map.
 type libWatch struct {
-	known map[[2]uint64]bool // device and inode of every libqb seen
-	ages  map[int]int        // pid -> scans it has been seen in
+	known   map[[2]uint64]bool // device and inode of every libqb seen
+	ages    map[int]int        // pid -> scans it has been seen in
+	lastPID int                // the last PID handed out before the previous scan
+	young   int                // processes the previous scan will read again
 }
 
 func newLibWatch(libs []Library) *libWatch {
@@ -33,6 +35,7 @@ func newLibWatch(libs []Library) *libWatch {
 		}
 	}
 	// The processes running now were searched by Open.
+	w.lastPID, _ = lastPID()
 	for _, pid := range processIDs() {
 		w.ages[pid] = youngScans
 	}
@@ -42,6 +45,14 @@ func newLibWatch(libs []Library) *libWatch {
 // scan returns the libqb files first mapped since the last scan, each with a
 // process that maps it (as Library.Name says: "PATH, by pid N (COMM)").
 func (w *libWatch) scan() []Library {
+	// Walking /proc costs a busy node's recorder more than all else it
+	// does between messages; when no PID was handed out since the last
+	// walk and no process waits for another look, there is nothing new.
+	last, ok := lastPID()
+	if ok && last == w.lastPID && w.young == 0 {
+		return nil
+	}
+	w.lastPID, w.young = last, 0
 	var found []Library
 	alive := map[int]bool{}
 	for _, pid := range processIDs() {
@@ -51,6 +62,9 @@ func (w *libWatch) scan() []Library {
 			continue
 		}
 		w.ages[pid] = age + 1
+		if age+1 < youngScans {
+			w.young++
+		}
 		for _, c := range libqbMapped(pid) {
 			var st unix.Stat_t
 			if err := unix.Stat(c.path, &st); err != nil {
@@ -70,6 +84,22 @@ func (w *libWatch) scan() []Library {
 		}
 	}
 	return found
+}
+
+// lastPID returns the PID the kernel handed out last, to a process or a
+// thread (in the caller's PID namespace, where every process of the node
+// has one), as /proc/loadavg's last field tells.
+func lastPID() (int, bool) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 5 {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(f[4])
+	return pid, err == nil
 }
 
 func comm(pid int) string {
