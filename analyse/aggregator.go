@@ -141,7 +141,7 @@ func (a *Aggregator) Add(m *decode.Message) {
 	if m.Err != nil {
 		a.addLoss("undecodable", 1)
 	}
-	if m.Truncated {
+	if m.Truncated && !a.forTop { // top's probes copy only the start of large messages
 		a.addLoss("truncated", 1)
 	}
 	if m.RX {

@@ -142,3 +142,72 @@ func canonicalXML(b []byte) (string, error) {
 		}
 	}
 }
+
+// TestSnaplenSparesCompressed: with a snaplen and SnapCompressedWhole (as
+// top records), plain messages longer than the snaplen are cut to it and
+// bzip2-compressed ones are copied whole, so their start tag can still be
+// read. A 60 KB property set goes as plain text; a 200 KB one is
+// compressed by 2.1.x on its way in or out (over the 128 KiB default).
+func TestSnaplenSparesCompressed(t *testing.T) {
+	requireRoot(t)
+	script, err := filepath.Abs("../scripts/testcluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exec.Command(script, "status").Run(); err != nil {
+		if os.Getenv("PCMK_TRACE_TESTCLUSTER") == "1" {
+			t.Fatalf("testcluster is not running: %v", err)
+		}
+		t.Skip("scripts/testcluster is not running")
+	}
+	const snap = 2048
+	tr := openTracer(t, Config{Services: []string{"cib_rw"}, Comms: []string{"cibadmin"}, Snaplen: snap, SnapCompressedWhole: true})
+	cibadmin := func(stdin string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(script, append([]string{"exec", "cibadmin"}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cibadmin %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	for _, set := range []struct {
+		id   string
+		size int
+	}{{"snap-plain", 60 << 10}, {"snap-compressed", 200 << 10}} {
+		cibadmin(propertySet(set.id, set.size), "--create", "-o", "crm_config", "--xml-pipe")
+		cibadmin("", "-Q", "-o", "crm_config")
+		cibadmin("", "--delete", "-o", "crm_config", "-X", `<cluster_property_set id="`+set.id+`"/>`)
+	}
+	var cut, whole int
+	for _, r := range collect(t, tr, 500*time.Millisecond) {
+		if r.Kind != capfile.KindMessage || r.OrigLen <= snap {
+			continue
+		}
+		d := r.Data
+		compressed := len(d) >= 40 && binary.LittleEndian.Uint32(d[28:]) != 0 && d[32]&1 != 0 && d[36] == 1
+		truncated := r.Flags&capfile.FlagTruncated != 0
+		switch {
+		case compressed && (truncated || len(d) != int(r.OrigLen)):
+			t.Errorf("#%d (%s, %d bytes) is compressed, yet %d bytes were copied", r.Seq, r.Channel, r.OrigLen, len(d))
+		case compressed:
+			whole++
+		case !truncated || len(d) != snap:
+			t.Errorf("#%d (%s, %d bytes) is plain text: want %d bytes copied and the truncated flag, got %d (flag %v)", r.Seq, r.Channel, r.OrigLen, snap, len(d), truncated)
+		default:
+			cut++
+		}
+	}
+	if cut == 0 || whole == 0 {
+		t.Fatalf("%d plain messages cut to %d bytes, %d compressed ones copied whole: want both", cut, snap, whole)
+	}
+}
+
+// propertySet returns a cluster_property_set of about n bytes.
+func propertySet(id string, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<cluster_property_set id="%s">`, id)
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, `<nvpair id="%s-%d" name="%s-%d" value="value %d of a large set"/>`, id, i, id, i, i*7919)
+	}
+	return b.String() + "</cluster_property_set>"
+}

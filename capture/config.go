@@ -44,6 +44,11 @@ type Config struct {
 	// A capped message is marked [capfile.FlagTruncated].
 	Snaplen uint32
 
+	// SnapCompressedWhole copies bzip2-compressed Pacemaker messages whole
+	// despite Snaplen: what Snaplen keeps of their start is unreadable, and
+	// a reader of the start tag (top) needs it.
+	SnapCompressedWhole bool
+
 	// RingSize is the BPF ring buffer size in bytes: a power of two, at
 	// least MinRingSize. 0 means DefaultRingSize.
 	RingSize int

@@ -117,49 +117,50 @@ type ipcRingSeen struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	ipcMapCommProcs          = "comm_procs"
-	ipcMapCounters           = "counters"
-	ipcMapEvents             = "events"
-	ipcMapFilterComms        = "filter_comms"
-	ipcMapFilterPidnss       = "filter_pidnss"
-	ipcMapFilterPids         = "filter_pids"
-	ipcMapFilterServices     = "filter_services"
-	ipcMapNotices            = "notices"
-	ipcMapPendingCalls       = "pending_calls"
-	ipcMapPendingConnects    = "pending_connects"
-	ipcMapRings              = "rings"
-	ipcMapSocketOwners       = "socket_owners"
-	ipcProgIpccShmConnect    = "ipcc_shm_connect"
-	ipcProgIpccShmConnectRet = "ipcc_shm_connect_ret"
-	ipcProgIpccUsConnect     = "ipcc_us_connect"
-	ipcProgIpccUsConnectRet  = "ipcc_us_connect_ret"
-	ipcProgIpcsDisconnect    = "ipcs_disconnect"
-	ipcProgIpcsUsInit        = "ipcs_us_init"
-	ipcProgProcessExec       = "process_exec"
-	ipcProgProcessFork       = "process_fork"
-	ipcProgRbCommit          = "rb_commit"
-	ipcProgRbPeek            = "rb_peek"
-	ipcProgRbPeekRet         = "rb_peek_ret"
-	ipcProgRbRead            = "rb_read"
-	ipcProgRbReadRet         = "rb_read_ret"
-	ipcProgSysEnterBind      = "sys_enter_bind"
-	ipcProgSysEnterRecvfrom  = "sys_enter_recvfrom"
-	ipcProgSysEnterSendmsg   = "sys_enter_sendmsg"
-	ipcProgSysEnterSendto    = "sys_enter_sendto"
-	ipcProgSysEnterWritev    = "sys_enter_writev"
-	ipcProgSysExitRecvfrom   = "sys_exit_recvfrom"
-	ipcProgSysExitSendmsg    = "sys_exit_sendmsg"
-	ipcProgSysExitSendto     = "sys_exit_sendto"
-	ipcProgSysExitWritev     = "sys_exit_writev"
-	ipcVarFilterComm         = "filter_comm"
-	ipcVarFilterPid          = "filter_pid"
-	ipcVarFilterPidns        = "filter_pidns"
-	ipcVarFilterService      = "filter_service"
-	ipcVarNextSeq            = "next_seq"
-	ipcVarRingSize           = "ring_size"
-	ipcVarRingUnknown        = "ring_unknown"
-	ipcVarSnaplen            = "snaplen"
-	ipcVarUnusedIpcTypes     = "unused_ipc_types"
+	ipcMapCommProcs           = "comm_procs"
+	ipcMapCounters            = "counters"
+	ipcMapEvents              = "events"
+	ipcMapFilterComms         = "filter_comms"
+	ipcMapFilterPidnss        = "filter_pidnss"
+	ipcMapFilterPids          = "filter_pids"
+	ipcMapFilterServices      = "filter_services"
+	ipcMapNotices             = "notices"
+	ipcMapPendingCalls        = "pending_calls"
+	ipcMapPendingConnects     = "pending_connects"
+	ipcMapRings               = "rings"
+	ipcMapSocketOwners        = "socket_owners"
+	ipcProgIpccShmConnect     = "ipcc_shm_connect"
+	ipcProgIpccShmConnectRet  = "ipcc_shm_connect_ret"
+	ipcProgIpccUsConnect      = "ipcc_us_connect"
+	ipcProgIpccUsConnectRet   = "ipcc_us_connect_ret"
+	ipcProgIpcsDisconnect     = "ipcs_disconnect"
+	ipcProgIpcsUsInit         = "ipcs_us_init"
+	ipcProgProcessExec        = "process_exec"
+	ipcProgProcessFork        = "process_fork"
+	ipcProgRbCommit           = "rb_commit"
+	ipcProgRbPeek             = "rb_peek"
+	ipcProgRbPeekRet          = "rb_peek_ret"
+	ipcProgRbRead             = "rb_read"
+	ipcProgRbReadRet          = "rb_read_ret"
+	ipcProgSysEnterBind       = "sys_enter_bind"
+	ipcProgSysEnterRecvfrom   = "sys_enter_recvfrom"
+	ipcProgSysEnterSendmsg    = "sys_enter_sendmsg"
+	ipcProgSysEnterSendto     = "sys_enter_sendto"
+	ipcProgSysEnterWritev     = "sys_enter_writev"
+	ipcProgSysExitRecvfrom    = "sys_exit_recvfrom"
+	ipcProgSysExitSendmsg     = "sys_exit_sendmsg"
+	ipcProgSysExitSendto      = "sys_exit_sendto"
+	ipcProgSysExitWritev      = "sys_exit_writev"
+	ipcVarFilterComm          = "filter_comm"
+	ipcVarFilterPid           = "filter_pid"
+	ipcVarFilterPidns         = "filter_pidns"
+	ipcVarFilterService       = "filter_service"
+	ipcVarNextSeq             = "next_seq"
+	ipcVarRingSize            = "ring_size"
+	ipcVarRingUnknown         = "ring_unknown"
+	ipcVarSnapCompressedWhole = "snap_compressed_whole"
+	ipcVarSnaplen             = "snaplen"
+	ipcVarUnusedIpcTypes      = "unused_ipc_types"
 )
 
 // loadIpc returns the embedded CollectionSpec for ipc.
@@ -250,15 +251,16 @@ type ipcMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type ipcVariableSpecs struct {
-	FilterComm     *ebpf.VariableSpec `ebpf:"filter_comm"`
-	FilterPid      *ebpf.VariableSpec `ebpf:"filter_pid"`
-	FilterPidns    *ebpf.VariableSpec `ebpf:"filter_pidns"`
-	FilterService  *ebpf.VariableSpec `ebpf:"filter_service"`
-	NextSeq        *ebpf.VariableSpec `ebpf:"next_seq"`
-	RingSize       *ebpf.VariableSpec `ebpf:"ring_size"`
-	RingUnknown    *ebpf.VariableSpec `ebpf:"ring_unknown"`
-	Snaplen        *ebpf.VariableSpec `ebpf:"snaplen"`
-	UnusedIpcTypes *ebpf.VariableSpec `ebpf:"unused_ipc_types"`
+	FilterComm          *ebpf.VariableSpec `ebpf:"filter_comm"`
+	FilterPid           *ebpf.VariableSpec `ebpf:"filter_pid"`
+	FilterPidns         *ebpf.VariableSpec `ebpf:"filter_pidns"`
+	FilterService       *ebpf.VariableSpec `ebpf:"filter_service"`
+	NextSeq             *ebpf.VariableSpec `ebpf:"next_seq"`
+	RingSize            *ebpf.VariableSpec `ebpf:"ring_size"`
+	RingUnknown         *ebpf.VariableSpec `ebpf:"ring_unknown"`
+	SnapCompressedWhole *ebpf.VariableSpec `ebpf:"snap_compressed_whole"`
+	Snaplen             *ebpf.VariableSpec `ebpf:"snaplen"`
+	UnusedIpcTypes      *ebpf.VariableSpec `ebpf:"unused_ipc_types"`
 }
 
 // ipcObjects contains all objects after they have been loaded into the kernel.
@@ -316,15 +318,16 @@ func (m *ipcMaps) Close() error {
 //
 // It can be passed to loadIpcObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ipcVariables struct {
-	FilterComm     *ebpf.Variable `ebpf:"filter_comm"`
-	FilterPid      *ebpf.Variable `ebpf:"filter_pid"`
-	FilterPidns    *ebpf.Variable `ebpf:"filter_pidns"`
-	FilterService  *ebpf.Variable `ebpf:"filter_service"`
-	NextSeq        *ebpf.Variable `ebpf:"next_seq"`
-	RingSize       *ebpf.Variable `ebpf:"ring_size"`
-	RingUnknown    *ebpf.Variable `ebpf:"ring_unknown"`
-	Snaplen        *ebpf.Variable `ebpf:"snaplen"`
-	UnusedIpcTypes *ebpf.Variable `ebpf:"unused_ipc_types"`
+	FilterComm          *ebpf.Variable `ebpf:"filter_comm"`
+	FilterPid           *ebpf.Variable `ebpf:"filter_pid"`
+	FilterPidns         *ebpf.Variable `ebpf:"filter_pidns"`
+	FilterService       *ebpf.Variable `ebpf:"filter_service"`
+	NextSeq             *ebpf.Variable `ebpf:"next_seq"`
+	RingSize            *ebpf.Variable `ebpf:"ring_size"`
+	RingUnknown         *ebpf.Variable `ebpf:"ring_unknown"`
+	SnapCompressedWhole *ebpf.Variable `ebpf:"snap_compressed_whole"`
+	Snaplen             *ebpf.Variable `ebpf:"snaplen"`
+	UnusedIpcTypes      *ebpf.Variable `ebpf:"unused_ipc_types"`
 }
 
 // ipcPrograms contains all programs after they have been loaded into the kernel.

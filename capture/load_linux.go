@@ -29,12 +29,13 @@ func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
 		spec.Maps[name].MaxEntries = uint32(max(n, 1))
 	}
 	vars := map[string]any{
-		ipcVarSnaplen:       cfg.Snaplen,
-		ipcVarRingSize:      uint64(ringSize),
-		ipcVarFilterPid:     boolByte(len(cfg.PIDs) > 0),
-		ipcVarFilterComm:    boolByte(len(cfg.Comms) > 0),
-		ipcVarFilterService: boolByte(len(cfg.Services) > 0),
-		ipcVarFilterPidns:   boolByte(len(cfg.PIDNamespaces) > 0),
+		ipcVarSnaplen:             cfg.Snaplen,
+		ipcVarSnapCompressedWhole: boolByte(cfg.SnapCompressedWhole),
+		ipcVarRingSize:            uint64(ringSize),
+		ipcVarFilterPid:           boolByte(len(cfg.PIDs) > 0),
+		ipcVarFilterComm:          boolByte(len(cfg.Comms) > 0),
+		ipcVarFilterService:       boolByte(len(cfg.Services) > 0),
+		ipcVarFilterPidns:         boolByte(len(cfg.PIDNamespaces) > 0),
 	}
 	for name, v := range vars {
 		if err := spec.Variables[name].Set(v); err != nil {

@@ -35,7 +35,16 @@ type topOptions struct {
 	speed    float64
 	file     string // a capture to play instead of recording
 	args     []string
+	snapSet  bool // --snaplen was given
 }
+
+// topSnaplen is how much of each message top copies when it keeps no
+// capture: the libqb and Pacemaker headers and the root start tag are all
+// it reads (the longest start tags seen in real captures are about 1 KiB),
+// and a node's large messages (whole CIBs in query replies, diffs in
+// notifications) then cost the daemons and top little. Compressed
+// messages are copied whole: their start tag is in the compressed text.
+const topSnaplen = 2048
 
 func (o *topOptions) flags(fs *pflag.FlagSet) {
 	o.rec.flags(fs)
@@ -68,6 +77,7 @@ func parseTop(args []string, stdout, stderr io.Writer) (*topOptions, error) {
 		}
 		return nil, err
 	}
+	o.snapSet = fs.Changed("snaplen")
 	for _, name := range topRecordOnly {
 		if fs.Changed(name) {
 			return nil, fs.usageError(fmt.Errorf("top: --%s is record's only: record with it, then play the file with top FILE", name))

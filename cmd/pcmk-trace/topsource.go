@@ -50,6 +50,13 @@ func openTopLive(o *topOptions, stderr io.Writer) (*topSource, error) {
 	if err != nil {
 		return nil, exitCode{2, fmt.Errorf("top: %w", err)}
 	}
+	if o.rec.output == "" {
+		// Nothing is kept: copy what the view reads (-w records whole messages).
+		if !o.snapSet {
+			cfg.Snaplen = topSnaplen
+		}
+		cfg.SnapCompressedWhole = cfg.Snaplen > 0
+	}
 	t, err := capture.Open(cfg)
 	if err != nil {
 		var ve *ebpf.VerifierError
