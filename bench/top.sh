@@ -8,8 +8,11 @@
 #   file     pcmk-trace record -w FILE (a file in /tmp, removed after each round): against
 #            record, what writing through the page cache adds
 #   top      pcmk-trace top --batch -f json >/dev/null (every interval decoded and analysed)
-# The watcher's CPU time (user + system, all threads) is read from /proc before and after
-# the load; the script prints the medians of CPU seconds per message and per second.
+# It does so for two CIBs: the sandbox's own (about 1.6 KB: the replies are small, tens of
+# thousands of messages a second) and the same with a 20 KiB property set added (replies of
+# a modest real cluster's size; N/8 queries). The watcher's CPU time (all threads, from
+# schedstat, in ns) is read before and after the load; the script prints the medians of CPU
+# per message and per second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-40000}
@@ -28,14 +31,13 @@ cc -O2 -Wall -o "$tmp/cibload" bench/cibload.c -lqb
 go build -o "$tmp/pcmk-trace" ./cmd/pcmk-trace
 scripts/testcluster up >/dev/null
 init=$(scripts/testcluster pid)
-tck=$(getconf CLK_TCK)
 
-cpu() { awk -v t="$tck" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
+cpu() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s+=$1} END {printf "%.6f\n", s / 1e9}'; }
 
 load() { # runs the clients; prints the aggregate queries per second
 	local i pids=()
 	for i in $(seq 1 "$CLIENTS"); do
-		scripts/testcluster exec "$tmp/cibload" -n "$N" >"$tmp/load.$i" &
+		scripts/testcluster exec "$tmp/cibload" -n "$n" >"$tmp/load.$i" &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
@@ -65,36 +67,58 @@ stop_probe() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-probe=""
-: >"$tmp/results"
-for _ in $(seq 1 "$ROUNDS"); do
-	for mode in record file top; do
-		start_probe $mode
-		sleep 1 # let the watcher settle after attaching
-		c0=$(cpu "$probe") t0=$(date +%s.%N)
-		rate=$(load)
-		c1=$(cpu "$probe") t1=$(date +%s.%N)
-		stop_probe
-		echo "$mode $rate $c0 $c1 $t0 $t1" >>"$tmp/results"
-	done
-done
+# bigset KIB: a cluster_property_set of about KIB KiB, to make the CIB a real one's size.
+bigset() {
+	awk -v n=$(($1 * 1024)) 'BEGIN {
+		s = "<cluster_property_set id=\"bench-top\">"
+		for (i = 0; length(s) < n; i++)
+			s = s sprintf("<nvpair id=\"bench-top-%d\" name=\"bench-top-%d\" value=\"value %d of a large set\"/>", i, i, i * 7919)
+		print s "</cluster_property_set>"
+	}'
+}
 
-msgs=$((2 * N * CLIENTS))
-printf "CPU of the watcher, %d clients x %d synchronous cib_ro queries (%d messages), median of %d interleaved rounds\n" \
-	"$CLIENTS" "$N" "$msgs" "$ROUNDS"
-printf "  %-40s %12s %12s %14s %12s\n" "watcher" "messages/s" "CPU s" "CPU us/msg" "CPU s/s"
-declare -A cpu
-for mode in record file top; do
-	case $mode in
-	record) label="pcmk-trace record -w /dev/null" ;;
-	file) label="pcmk-trace record -w FILE" ;;
-	top) label="pcmk-trace top --batch -f json" ;;
-	esac
-	rate=$(awk -v m=$mode '$1 == m {print 2 * $2}' "$tmp/results" | median)
-	cpus=$(awk -v m=$mode '$1 == m {print $4 - $3}' "$tmp/results" | median)
-	share=$(awk -v m=$mode '$1 == m {print ($4 - $3) / ($6 - $5)}' "$tmp/results" | median)
-	printf "  %-40s %12.0f %12.2f %14.2f %12.2f\n" "$label" "$rate" "$cpus" "$(awk -v c="$cpus" -v n="$msgs" 'BEGIN {print c / n * 1e6}')" "$share"
-	cpu[$mode]=$cpus
-done
-awk -v r="${cpu[record]}" -v t="${cpu[top]}" 'BEGIN {printf "  CPU ratio top/record: %.2f (target <= 1)\n", t / r}'
-awk -v r="${cpu[record]}" -v f="${cpu[file]}" -v n="$msgs" 'BEGIN {printf "  CPU ratio record -w FILE / -w /dev/null: %.2f (the page cache: %+.2f us/msg)\n", f / r, (f - r) / n * 1e6}'
+# table TITLE: runs the rounds with n queries per client and prints their medians.
+table() {
+	local title=$1 mode rate cpus share label
+	: >"$tmp/results"
+	for _ in $(seq 1 "$ROUNDS"); do
+		for mode in record file top; do
+			start_probe $mode
+			sleep 1 # let the watcher settle after attaching
+			c0=$(cpu "$probe") t0=$(date +%s.%N)
+			rate=$(load)
+			c1=$(cpu "$probe") t1=$(date +%s.%N)
+			stop_probe
+			echo "$mode $rate $c0 $c1 $t0 $t1" >>"$tmp/results"
+		done
+	done
+	msgs=$((2 * n * CLIENTS))
+	printf "CPU of the watcher, %s: %d clients x %d synchronous cib_ro queries (%d messages), median of %d interleaved rounds\n" \
+		"$title" "$CLIENTS" "$n" "$msgs" "$ROUNDS"
+	printf "  %-40s %12s %12s %14s %12s\n" "watcher" "messages/s" "CPU s" "CPU us/msg" "CPU s/s"
+	declare -A cpu
+	for mode in record file top; do
+		case $mode in
+		record) label="pcmk-trace record -w /dev/null" ;;
+		file) label="pcmk-trace record -w FILE" ;;
+		top) label="pcmk-trace top --batch -f json" ;;
+		esac
+		rate=$(awk -v m=$mode '$1 == m {print 2 * $2}' "$tmp/results" | median)
+		cpus=$(awk -v m=$mode '$1 == m {print $4 - $3}' "$tmp/results" | median)
+		share=$(awk -v m=$mode '$1 == m {print ($4 - $3) / ($6 - $5)}' "$tmp/results" | median)
+		printf "  %-40s %12.0f %12.3f %14.2f %12.3f\n" "$label" "$rate" "$cpus" "$(awk -v c="$cpus" -v n="$msgs" 'BEGIN {print c / n * 1e6}')" "$share"
+		cpu[$mode]=$cpus
+	done
+	awk -v r="${cpu[record]}" -v f="${cpu[file]}" -v t="${cpu[top]}" 'BEGIN {
+		printf "  CPU ratio top/record: %.2f against record -w FILE, %.2f against -w /dev/null (target <= 1)\n", t / f, t / r }'
+	awk -v r="${cpu[record]}" -v f="${cpu[file]}" -v n="$msgs" 'BEGIN {printf "  CPU ratio record -w FILE / -w /dev/null: %.2f (the page cache: %+.2f us/msg)\n", f / r, (f - r) / n * 1e6}'
+}
+
+probe=""
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs, kernel $(uname -r)"
+n=$N
+table "the sandbox's CIB"
+echo
+bigset 20 | scripts/testcluster exec cibadmin --create -o crm_config --xml-pipe
+n=$((N / 8))
+table "the CIB with a 20 KiB property set"
