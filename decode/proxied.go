@@ -75,10 +75,12 @@ const maxProxyLinks = 1024
 // link sets a request's ProxiedFor and, for a relayed request whose
 // original is in the capture, its Relays.
 func (pl *proxyLinks) link(m *Message) {
-	if m.RX || len(m.XML) == 0 || m.Truncated || m.Dialect == DialectAuto {
+	if m.RX || len(m.XML) == 0 || m.Dialect == DialectAuto {
 		return
 	}
-	if pl.off {
+	if pl.off || m.Truncated {
+		// A cut request has no digest to match; its start tag still names
+		// the node (top copies only the start of large messages).
 		if m.Flags&pcmk.FlagProxied != 0 {
 			m.ProxiedFor = proxiedFor(m.XML)
 		}

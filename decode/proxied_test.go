@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 	"time"
@@ -195,6 +196,42 @@ func TestNoRelays(t *testing.T) {
 		}
 		if relays != 5 {
 			t.Errorf("dialect %v: %d requests with Relays without NoRelays, want 5", d, relays)
+		}
+	}
+}
+
+// TestProxiedTruncated checks that a relayed request cut after its start
+// tag (as top's probes copy large messages) still names its remote node,
+// with and without NoRelays.
+func TestProxiedTruncated(t *testing.T) {
+	for _, d := range []Dialect{DialectA, DialectB} {
+		for _, opts := range []Options{{}, {RootOnly: true, NoRelays: true}} {
+			g := newGen(t)
+			proxiedScenario(d)(g)
+			for _, r := range g.recs {
+				if r.Kind != capfile.KindMessage || len(r.Data) <= pcmk.EnvelopeLen {
+					continue
+				}
+				if end := bytes.IndexByte(r.Data[pcmk.EnvelopeLen:], '>'); end >= 0 && pcmk.EnvelopeLen+end+1 < len(r.Data) {
+					r.OrigLen = uint32(len(r.Data))
+					r.Data = r.Data[:pcmk.EnvelopeLen+end+1]
+					r.Flags |= capfile.FlagTruncated
+				}
+			}
+			msgs, _ := decodeAll(t, g.recs, opts)
+			n := 0
+			for _, m := range msgs {
+				if m.Kind != KindMessage || m.Role != RoleRequest || m.Flags&pcmk.FlagProxied == 0 {
+					continue
+				}
+				n++
+				if !m.Truncated || m.ProxiedFor != "remote1" {
+					t.Errorf("dialect %v %+v seq %d %s: truncated %v, proxied_for %q, want remote1", d, opts, m.Seq, m.Op, m.Truncated, m.ProxiedFor)
+				}
+			}
+			if n != 5 {
+				t.Errorf("dialect %v %+v: %d relayed requests, want 5", d, opts, n)
+			}
 		}
 	}
 }
