@@ -841,19 +841,21 @@ static long copy_piece(__u32 index, void *data)
 }
 
 /*
- * compressed reports whether the message at src (or behind its first iovec)
+ * compressed reports whether the message of len bytes at src (or behind its first iovec)
  * carries bzip2-compressed text: Pacemaker's dialect A envelope with a
  * compressed length at 28, flag bit 0 at 32 and version 1 at 36. Its start
  * tag is inside the compressed stream, so a cut copy would show nothing of
  * it. Only messages snaplen would cut pay this read.
  */
-static __always_inline bool compressed(__u64 src, __u32 iovcnt)
+static __always_inline bool compressed(__u64 src, __u32 iovcnt, __u32 len)
 {
 	if (iovcnt) {
 		struct iovec_user v;
 		if (bpf_probe_read_user(&v, sizeof(v), (void *)src) || v.len < 40)
 			return false;
 		src = v.base;
+	} else if (len < 40) {
+		return false;
 	}
 	__u32 env[3]; /* size_compressed, flags, version byte first */
 	if (bpf_probe_read_user(env, sizeof(env), (void *)(src + 28)))
@@ -868,7 +870,7 @@ static __always_inline bool compressed(__u64 src, __u32 iovcnt)
 static __always_inline void emit(struct copy_ctx *c, __u64 src, __u32 iovcnt)
 {
 	__u32 cap = c->hdr.orig_len;
-	if (snaplen && cap > snaplen && !(snap_compressed_whole && compressed(src, iovcnt))) {
+	if (snaplen && cap > snaplen && !(snap_compressed_whole && compressed(src, iovcnt, cap))) {
 		cap = snaplen;
 		c->hdr.flags |= IPC_FLAG_TRUNCATED;
 	}

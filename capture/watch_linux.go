@@ -24,7 +24,8 @@ type libWatch struct {
 	known   map[[2]uint64]bool // device and inode of every libqb seen
 	ages    map[int]int        // pid -> scans it has been seen in
 	lastPID int                // the last PID handed out before the previous scan
-	young   int                // processes the previous scan will read again
+	young   int                // walks still owed: processes to read again, PIDs not in /proc yet
+	byPID   bool               // /proc is of our PID namespace: lastPID tells of new processes
 }
 
 func newLibWatch(libs []Library) *libWatch {
@@ -36,6 +37,8 @@ func newLibWatch(libs []Library) *libWatch {
 	}
 	// The processes running now were searched by Open.
 	w.lastPID, _ = lastPID()
+	self, _ := os.Readlink("/proc/self")
+	w.byPID = self == strconv.Itoa(os.Getpid())
 	for _, pid := range processIDs() {
 		w.ages[pid] = youngScans
 	}
@@ -49,9 +52,10 @@ func (w *libWatch) scan() []Library {
 	// does between messages; when no PID was handed out since the last
 	// walk and no process waits for another look, there is nothing new.
 	last, ok := lastPID()
-	if ok && last == w.lastPID && w.young == 0 {
+	if ok && w.byPID && last == w.lastPID && w.young == 0 {
 		return nil
 	}
+	changed := last != w.lastPID
 	w.lastPID, w.young = last, 0
 	var found []Library
 	alive := map[int]bool{}
@@ -77,6 +81,11 @@ func (w *libWatch) scan() []Library {
 			w.known[key] = true
 			found = append(found, Library{Path: c.path, Name: c.name, Dev: st.Dev, Ino: st.Ino, PID: pid, Comm: comm(pid)})
 		}
+	}
+	if changed {
+		// The kernel hands out a PID a little before the process shows in
+		// /proc: one more walk finds a process this one missed.
+		w.young++
 	}
 	for pid := range w.ages {
 		if !alive[pid] {
