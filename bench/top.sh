@@ -96,7 +96,7 @@ table() {
 	printf "CPU of the watcher, %s: %d clients x %d synchronous cib_ro queries (%d messages), median of %d interleaved rounds\n" \
 		"$title" "$CLIENTS" "$n" "$msgs" "$ROUNDS"
 	printf "  %-40s %12s %12s %14s %12s\n" "watcher" "messages/s" "CPU s" "CPU us/msg" "CPU s/s"
-	declare -A cpu
+	declare -A used
 	for mode in record file top; do
 		case $mode in
 		record) label="pcmk-trace record -w /dev/null" ;;
@@ -107,11 +107,11 @@ table() {
 		cpus=$(awk -v m=$mode '$1 == m {print $4 - $3}' "$tmp/results" | median)
 		share=$(awk -v m=$mode '$1 == m {print ($4 - $3) / ($6 - $5)}' "$tmp/results" | median)
 		printf "  %-40s %12.0f %12.3f %14.2f %12.3f\n" "$label" "$rate" "$cpus" "$(awk -v c="$cpus" -v n="$msgs" 'BEGIN {print c / n * 1e6}')" "$share"
-		cpu[$mode]=$cpus
+		used[$mode]=$cpus
 	done
-	awk -v r="${cpu[record]}" -v f="${cpu[file]}" -v t="${cpu[top]}" 'BEGIN {
+	awk -v r="${used[record]}" -v f="${used[file]}" -v t="${used[top]}" 'BEGIN {
 		printf "  CPU ratio top/record: %.2f against record -w FILE, %.2f against -w /dev/null (target <= 1)\n", t / f, t / r }'
-	awk -v r="${cpu[record]}" -v f="${cpu[file]}" -v n="$msgs" 'BEGIN {printf "  CPU ratio record -w FILE / -w /dev/null: %.2f (the page cache: %+.2f us/msg)\n", f / r, (f - r) / n * 1e6}'
+	awk -v r="${used[record]}" -v f="${used[file]}" -v n="$msgs" 'BEGIN {printf "  CPU ratio record -w FILE / -w /dev/null: %.2f (the page cache: %+.2f us/msg)\n", f / r, (f - r) / n * 1e6}'
 }
 
 probe=""
@@ -119,6 +119,8 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs,
 n=$N
 table "the sandbox's CIB"
 echo
+# (a set left by an interrupted run in a cluster still up is replaced)
+scripts/testcluster exec cibadmin --delete -o crm_config -X '<cluster_property_set id="bench-top"/>' >/dev/null 2>&1 || true
 bigset 20 | scripts/testcluster exec cibadmin --create -o crm_config --xml-pipe
 n=$((N / 8))
 table "the CIB with a 20 KiB property set"
