@@ -47,16 +47,17 @@ const (
 // A Writer is safe for concurrent use, so a timer may call Flush while
 // another goroutine writes.
 type Writer struct {
-	mu     sync.Mutex
-	ng     *pcapgo.NgWriter
-	out    *bufio.Writer // ng's buffer too (see NewWriter), to write in large pieces
-	file   *os.File      // closed by Close when Create opened it
-	opts   WriterOptions
-	pkt    []byte // a packet's pseudo-header, HeaderLen bytes
-	blk    []byte // the packet's pcapng block being built
-	line   []byte // comment being built
-	err    error  // first write error; later calls return it
-	closed bool
+	mu      sync.Mutex
+	ng      *pcapgo.NgWriter
+	out     *bufio.Writer // ng's buffer too (see NewWriter), to write in large pieces
+	file    *os.File      // closed by Close when Create opened it
+	fileOut fileOut       // what Create writes the file through
+	opts    WriterOptions
+	pkt     []byte // a packet's pseudo-header, HeaderLen bytes
+	blk     []byte // the packet's pcapng block being built
+	line    []byte // comment being built
+	err     error  // first write error; later calls return it
+	closed  bool
 
 	ifIndex map[string]uint32 // interface of each node, in a merged capture
 }
@@ -139,13 +140,21 @@ func Create(path string, opts WriterOptions) (*Writer, error) {
 			return nil, fmt.Errorf("create capture file: %w", err)
 		}
 	}
-	w, err := NewWriter(f, opts)
+	out := newFileOut(f)
+	w, err := NewWriter(out, opts)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	w.file = f
+	w.file, w.fileOut = f, out
 	return w, nil
+}
+
+// fileOut is what Create writes a file through; finish runs before the
+// file is closed.
+type fileOut interface {
+	Write(b []byte) (int, error)
+	finish() error
 }
 
 // Write writes one record. A record whose pseudo-header and data exceed
@@ -290,6 +299,11 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	err := w.flush()
+	if w.fileOut != nil {
+		if ferr := w.fileOut.finish(); ferr != nil && err == nil {
+			err = fmt.Errorf("close capture file: %w", ferr)
+		}
+	}
 	if w.file != nil {
 		if cerr := w.file.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close capture file: %w", cerr)
