@@ -8,12 +8,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// preallocStep is how far ahead of the writes a capture file's blocks are
-// reserved.
-const preallocStep = 32 << 20
+// A capture file's blocks are reserved ahead of the writes by half of what
+// was written, from 1 MiB to preallocStep: a slow recording on a nearly
+// full disk does not hold much it may never use.
+const (
+	preallocMin  = 1 << 20
+	preallocStep = 32 << 20
+)
 
 // preallocFile writes a capture file whose blocks are reserved ahead of the
-// writes (fallocate, keeping the size): ext4 then maps blocks the file holds
+// writes (fallocate, keeping the size; see preallocStep): ext4 then maps blocks the file holds
 // already instead of reserving a delayed allocation for every page written,
 // which was about 30% of the write's CPU at a recorder's rates. The size
 // the file shows is always what was written; finish gives back the blocks
@@ -32,10 +36,11 @@ func newFileOut(f *os.File) fileOut { return &preallocFile{f: f, fd: int(f.Fd())
 
 func (p *preallocFile) Write(b []byte) (int, error) {
 	if !p.plain && p.written+int64(len(b)) > p.reserved {
-		if unix.Fallocate(p.fd, unix.FALLOC_FL_KEEP_SIZE, p.reserved, preallocStep) != nil {
+		step := min(max(p.written/2, preallocMin, int64(len(b))), preallocStep)
+		if unix.Fallocate(p.fd, unix.FALLOC_FL_KEEP_SIZE, p.reserved, step) != nil {
 			p.plain = true
 		} else {
-			p.reserved += preallocStep
+			p.reserved += step
 		}
 	}
 	n, err := p.f.Write(b)
