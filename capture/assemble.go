@@ -74,10 +74,8 @@ type assembler struct {
 	bytes      atomic.Uint64
 	reassembly atomic.Uint64 // pieces that did not fit a message (LossReassembly)
 
-	// The reader's wait for records (ringwait_linux.go): nil until the
-	// first read, or when the ring buffer reader waits itself.
-	waiter   readWaiter
-	waitInit bool
+	// The reader's wait for records (ringwait_linux.go).
+	waiter readWaiter
 }
 
 // readWaiter parks the reader until the ring buffer signals records or a

@@ -4,13 +4,11 @@ package capture
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
-	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
@@ -30,26 +28,13 @@ const counterInterval = 200 * time.Millisecond
 // the ring buffer and then io.EOF. After Close it returns an error wrapping
 // os.ErrClosed.
 func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) {
-	if !t.waitInit {
-		t.waitInit = true
-		if w := newRingWait(t.coll.Maps[ipcMapEvents]); w != nil {
-			t.waiter = w
-			t.reader.SetDeadline(time.Unix(1, 0)) // the ring buffer reader never blocks
-		}
-	}
 	if ctx != t.ctx {
 		// Wake the reader as soon as ctx is done rather than at the next poll.
 		if t.stopNotify != nil {
 			t.stopNotify()
 		}
 		t.ctx = ctx
-		r, w := t.reader, t.waiter
-		t.stopNotify = context.AfterFunc(ctx, func() {
-			r.Flush()
-			if w != nil {
-				w.stop()
-			}
-		})
+		t.stopNotify = context.AfterFunc(ctx, t.waiter.stop)
 	}
 	for {
 		if len(t.queue) > 0 {
@@ -61,11 +46,11 @@ func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) {
 		if t.done {
 			return nil, io.EOF
 		}
-		// The clock is read once per 64 pieces while they flow, and the
-		// deadline set again only after it passed: at tens of thousands
-		// of messages a second, reading the clock twice per message was a
-		// noticeable part of the reader's time.
-		if t.pieces++; t.pieces&63 == 0 || t.rearm {
+		// The clock is read once per 64 pieces while they flow, and after
+		// each wait: at tens of thousands of messages a second, reading it
+		// per message was a noticeable part of the reader's time.
+		if t.pieces&63 == 0 || t.waited {
+			t.waited = false
 			if time.Since(t.lastPoll) >= counterInterval {
 				t.housekeeping(false)
 				continue
@@ -73,45 +58,47 @@ func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) {
 		}
 		if !t.draining && ctx.Err() != nil {
 			t.draining = true
-			t.reader.SetDeadline(time.Unix(1, 0)) // only what is there
 		}
-		if t.rearm && !t.draining {
-			if t.waiter != nil {
-				t.waiter.wait(time.Now().Add(pollInterval))
-			} else {
-				t.reader.SetDeadline(time.Now().Add(pollInterval))
-			}
-		}
-		t.rearm = false
-		err := t.reader.ReadInto(&t.rec)
+		var rec *capfile.Record
+		got := false
+		open, busy := t.ring.read(func(p []byte) bool {
+			got = true
+			t.pieces++
+			rec = t.piece(p)
+			return rec == nil && t.pieces&63 != 0
+		})
 		switch {
-		case err == nil:
-			if rec := t.piece(t.rec.RawSample); rec != nil {
-				return rec, nil
-			}
-		case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, ringbuf.ErrFlushed):
-			// The ring is empty (it may have been for a while): wait for the
-			// next pieces until a fresh deadline.
-			t.rearm = true
-			if t.draining {
-				if len(t.partial) > 0 && !t.lastDrain {
-					// A program may still be emitting pieces: once more.
-					t.lastDrain = true
-					time.Sleep(20 * time.Millisecond)
-					continue
-				}
-				t.housekeeping(true)
-				t.done = true
-				t.closeWait()
-			}
-		case errors.Is(err, ringbuf.ErrClosed):
-			t.closeWait()
+		case !open:
+			t.waiter.close()
 			return nil, fmt.Errorf("capture: read: %w", os.ErrClosed)
+		case rec != nil:
+			return rec, nil
+		case got:
+			continue
+		case busy:
+			// A program is writing the next piece: it is there in a moment.
+			time.Sleep(busyWait)
+		case t.draining:
+			if len(t.partial) > 0 && !t.lastDrain {
+				// A program may still be emitting pieces: once more.
+				t.lastDrain = true
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			t.housekeeping(true)
+			t.done = true
+			t.waiter.close()
 		default:
-			return nil, fmt.Errorf("read ring buffer: %w", err)
+			// The ring is empty (it may have been for a while): wait for
+			// the next pieces until a fresh deadline.
+			t.waiter.wait(time.Now().Add(pollInterval))
+			t.waited = true
 		}
 	}
 }
+
+// busyWait is how long Read waits for a piece a program is still writing.
+const busyWait = 20 * time.Microsecond
 
 // housekeeping queues loss records for new kernel loss counts and drops
 // messages whose pieces stopped coming. final drops every partial message.
@@ -143,11 +130,4 @@ func wallClockOffset() int64 {
 		}
 	}
 	return off
-}
-
-func (t *Tracer) closeWait() {
-	if t.waiter != nil {
-		t.waiter.close()
-		t.waiter = nil
-	}
 }

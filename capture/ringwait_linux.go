@@ -5,6 +5,7 @@ package capture
 import (
 	"errors"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,8 +22,9 @@ import (
 // goroutine parked in the poller leaves every processor idle, and the
 // monitor asleep.
 type ringWait struct {
-	f  *os.File
-	rc syscall.RawConn
+	f    *os.File
+	rc   syscall.RawConn
+	once sync.Once
 }
 
 // newRingWait returns a waiter on the ring buffer map m (a copy of its
@@ -39,7 +41,7 @@ func newRingWait(m *ebpf.Map) *ringWait {
 	f := os.NewFile(uintptr(fd), "ringbuf")
 	rc, err := f.SyscallConn()
 	if err != nil || f.SetReadDeadline(time.Time{}) != nil {
-		f.Close() // not in the poller: the ring buffer reader waits itself
+		f.Close() // not in the poller: Open falls back to sleeping
 		return nil
 	}
 	return &ringWait{f: f, rc: rc}
@@ -66,4 +68,28 @@ func (w *ringWait) wait(deadline time.Time) {
 // checks its context before every wait).
 func (w *ringWait) stop() { w.f.SetReadDeadline(time.Unix(1, 0)) }
 
-func (w *ringWait) close() { w.f.Close() }
+func (w *ringWait) close() { w.once.Do(func() { w.f.Close() }) }
+
+// sleepWait is the wait where the runtime cannot poll the ring buffer:
+// until the deadline, or a stop.
+type sleepWait struct{ stopped chan struct{} }
+
+func newSleepWait() *sleepWait { return &sleepWait{stopped: make(chan struct{}, 1)} }
+
+func (w *sleepWait) wait(deadline time.Time) {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-w.stopped:
+	}
+}
+
+func (w *sleepWait) stop() {
+	select {
+	case w.stopped <- struct{}{}:
+	default:
+	}
+}
+
+func (w *sleepWait) close() {}

@@ -22,8 +22,8 @@ import (
 // Read must not be called concurrently; Stats and Close may be called from
 // any goroutine.
 type Tracer struct {
-	coll   *ebpf.Collection
-	reader *ringbuf.Reader
+	coll *ebpf.Collection
+	ring *eventRing
 
 	mu    sync.Mutex // guards links and libs while the library watcher runs
 	links []link.Link
@@ -41,11 +41,10 @@ type Tracer struct {
 
 	// Read's state.
 	assembler
-	rec        ringbuf.Record
 	queue      []*capfile.Record
 	lastPoll   time.Time
 	pieces     uint64 // ring buffer reads, to read the clock only now and then
-	rearm      bool   // the poll deadline passed: set a new one
+	waited     bool   // Read waited: look at the clock
 	draining   bool
 	lastDrain  bool
 	done       bool
@@ -123,12 +122,16 @@ func Open(cfg Config) (*Tracer, error) {
 		return nil, err
 	}
 
-	t.reader, err = ringbuf.NewReader(t.coll.Maps[ipcMapEvents])
+	t.ring, err = openEventRing(t.coll.Maps[ipcMapEvents])
 	if err != nil {
-		return nil, fmt.Errorf("open ring buffer reader: %w", err)
+		return nil, err
+	}
+	if w := newRingWait(t.coll.Maps[ipcMapEvents]); w != nil {
+		t.waiter = w
+	} else {
+		t.waiter = newSleepWait()
 	}
 	t.lastPoll = time.Now()
-	t.rearm = true // the first read waits until a deadline too
 	if len(cfg.LibQB) == 0 {
 		t.watchStop, t.watchDone = make(chan struct{}), make(chan struct{})
 		go func() {
@@ -156,7 +159,7 @@ func (t *Tracer) Recycle(rec *capfile.Record) {
 	t.recycle(rec)
 }
 
-// Close closes the reader (a blocked Read returns), detaches every probe
+// Close closes the ring buffer (a blocked Read returns), detaches every probe
 // and frees the BPF objects.
 func (t *Tracer) Close() error {
 	t.closeOnce.Do(func() {
@@ -169,8 +172,11 @@ func (t *Tracer) Close() error {
 			<-t.noticesDone
 		}
 		var errs []error
-		if t.reader != nil {
-			errs = append(errs, t.reader.Close())
+		if t.ring != nil {
+			errs = append(errs, t.ring.close())
+			// A Read waiting returns, and finds the ring closed.
+			t.waiter.stop()
+			t.waiter.close()
 		}
 		// Each detach waits for an RCU grace period: do them together.
 		linkErrs := make([]error, len(t.links))
