@@ -58,24 +58,48 @@ func (a *Aggregator) track(m *decode.Message, st *opStats) {
 	p := &pendingReq{op: st, service: m.Service, time: m.Time, expects: m.ExpectsReply}
 	a.pending[m.Seq] = p
 	q.push(m.Seq)
+	if d := m.Time.Add(a.timeout(q)); !a.dueSet || d.Before(a.due) {
+		a.due, a.dueSet = d, true
+	}
 	if p.expects {
 		st.open++
 		a.inFlight[m.Service]++
 	}
 }
 
+// timeout is how long the requests of queue q are waited for.
+func (a *Aggregator) timeout(q *seqQueue) time.Duration {
+	if q == &a.optional {
+		return optionalTimeout
+	}
+	return a.cfg.PendingTimeout
+}
+
 // expire gives up the requests that waited too long by capture time now.
+// It runs per message, so it remembers when the oldest request of each
+// queue is due and does nothing before: looking the fronts up was most of
+// a Top's work per message. (A front answered in the meantime leaves due
+// early, which only costs a look; requests are queued in time order, so
+// the next front is due no sooner.)
 func (a *Aggregator) expire(now time.Time) {
-	for _, e := range []struct {
-		q       *seqQueue
-		timeout time.Duration
-	}{{&a.waiting, a.cfg.PendingTimeout}, {&a.optional, optionalTimeout}} {
+	if a.dueSet && now.Before(a.due) {
+		return
+	}
+	a.dueSet = false
+	for _, q := range []*seqQueue{&a.waiting, &a.optional} {
+		timeout := a.timeout(q)
 		for {
-			seq, p := e.q.front(a.pending)
-			if p == nil || now.Sub(p.time) < e.timeout {
+			seq, p := q.front(a.pending)
+			if p == nil {
 				break
 			}
-			e.q.pop()
+			if d := p.time.Add(timeout); now.Before(d) {
+				if !a.dueSet || d.Before(a.due) {
+					a.due, a.dueSet = d, true
+				}
+				break
+			}
+			q.pop()
 			delete(a.pending, seq)
 			a.giveUp(p, false)
 		}
