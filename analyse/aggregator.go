@@ -61,9 +61,10 @@ type Aggregator struct {
 
 	ops      map[opKey]*opStats
 	pending  map[uint64]*pendingReq
-	waiting  seqQueue       // requests that expect a reply, oldest first
-	optional seqQueue       // requests a reply may or may not answer (corosync's)
-	due      time.Time      // no request is given up before it (see expire); valid when dueSet
+	spare    []*pendingReq // released, for reuse
+	waiting  seqQueue      // requests that expect a reply, oldest first
+	optional seqQueue      // requests a reply may or may not answer (corosync's)
+	due      time.Time     // no request is given up before it (see expire); valid when dueSet
 	dueSet   bool
 	inFlight map[string]int // per service: requests that expect a reply and wait for it
 	dropped  uint64         // requests that expected a reply and did not fit MaxInFlight

@@ -55,7 +55,13 @@ func (a *Aggregator) track(m *decode.Message, st *opStats) {
 	if len(a.pending) >= a.cfg.MaxInFlight {
 		a.evictOldest()
 	}
-	p := &pendingReq{op: st, service: m.Service, time: m.Time, expects: m.ExpectsReply}
+	var p *pendingReq
+	if n := len(a.spare); n > 0 {
+		p, a.spare = a.spare[n-1], a.spare[:n-1]
+	} else {
+		p = new(pendingReq)
+	}
+	*p = pendingReq{op: st, service: m.Service, time: m.Time, expects: m.ExpectsReply}
 	a.pending[m.Seq] = p
 	q.push(m.Seq)
 	if d := m.Time.Add(a.timeout(q)); !a.dueSet || d.Before(a.due) {
@@ -102,6 +108,7 @@ func (a *Aggregator) expire(now time.Time) {
 			q.pop()
 			delete(a.pending, seq)
 			a.giveUp(p, false)
+			a.release(p)
 		}
 	}
 }
@@ -115,6 +122,7 @@ func (a *Aggregator) evictOldest() {
 			q.pop()
 			delete(a.pending, seq)
 			a.giveUp(p, true)
+			a.release(p)
 			return
 		}
 	}
@@ -129,5 +137,17 @@ func (a *Aggregator) giveUp(p *pendingReq, overflow bool) {
 	a.inFlight[p.service]--
 	if overflow {
 		a.dropped++
+	}
+}
+
+// maxSpare bounds the requests' records kept for reuse.
+const maxSpare = 1024
+
+// release keeps p, no longer tracked, for the next request: a busy node
+// sends thousands a second.
+func (a *Aggregator) release(p *pendingReq) {
+	if len(a.spare) < maxSpare {
+		*p = pendingReq{}
+		a.spare = append(a.spare, p)
 	}
 }

@@ -186,6 +186,7 @@ func (a *Aggregator) answer(m *decode.Message) {
 	}
 	if p != nil && m.Role != decode.RoleAck && !(m.Role == decode.RoleReply && m.Service == "lrmd" && m.ReplyTo.Op == "lrmd_rsc_exec") {
 		delete(a.pending, m.ReplyTo.Seq) // nothing else answers it
+		a.release(p)
 	}
 }
 
