@@ -87,6 +87,7 @@ declare -A rates
 probe="" reader="" readerpm="" progpm="" emptypr=""
 for _ in $(seq 1 "$ROUNDS"); do
 	for mode in none floor record floor-nosock record-nosock; do
+		sync # the previous round's file is written back now, not during this one
 		start_probe $mode
 		c0=0
 		[[ -n ${probe:-} ]] && c0=$(cpu_ns "$probe")

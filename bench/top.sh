@@ -83,6 +83,7 @@ table() {
 	: >"$tmp/results"
 	for _ in $(seq 1 "$ROUNDS"); do
 		for mode in record file top; do
+			sync # the previous round's file is written back now, not during this one
 			start_probe $mode
 			sleep 1 # let the watcher settle after attaching
 			c0=$(cpu "$probe") t0=$(date +%s.%N)
