@@ -4,6 +4,7 @@ package capture
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/xml"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pcmk-trace/pcmk-trace/capfile"
+	"github.com/pcmk-trace/pcmk-trace/internal/testcluster"
 )
 
 // TestCaptureTestCluster records `cibadmin -Q` against the sandboxed
@@ -146,25 +148,33 @@ func canonicalXML(b []byte) (string, error) {
 // TestSnaplenSparesCompressed: with a snaplen and SnapCompressedWhole (as
 // top records), plain messages longer than the snaplen are cut to it and
 // bzip2-compressed ones are copied whole, so their start tag can still be
-// read. A 60 KB property set goes as plain text; a 200 KB one is
+// read; on both transports (the socket one sends the envelope in its first
+// iovec). A 60 KB property set goes as plain text; a 200 KB one is
 // compressed by 2.1.x on its way in or out (over the 128 KiB default).
 func TestSnaplenSparesCompressed(t *testing.T) {
-	requireRoot(t)
-	script, err := filepath.Abs("../scripts/testcluster")
+	for _, ipc := range []string{"", "socket"} {
+		name := ipc
+		if name == "" {
+			name = "shm"
+		}
+		t.Run(name, func(t *testing.T) { testSnaplenSparesCompressed(t, ipc) })
+	}
+}
+
+func testSnaplenSparesCompressed(t *testing.T, ipc string) {
+	c := testcluster.RequireConfig(t, testcluster.Config{Release: "bookworm", IPC: ipc})
+	ns, err := PIDNamespaceOf(c.InitPID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := exec.Command(script, "status").Run(); err != nil {
-		if os.Getenv("PCMK_TRACE_TESTCLUSTER") == "1" {
-			t.Fatalf("testcluster is not running: %v", err)
-		}
-		t.Skip("scripts/testcluster is not running")
-	}
 	const snap = 2048
-	tr := openTracer(t, Config{Services: []string{"cib_rw"}, Comms: []string{"cibadmin"}, Snaplen: snap, SnapCompressedWhole: true})
+	tr := openTracer(t, Config{Services: []string{"cib_rw"}, PIDNamespaces: []uint32{ns}, Snaplen: snap, SnapCompressedWhole: true})
+	if ipc == "socket" {
+		waitSocketHooks(t, tr)
+	}
 	cibadmin := func(stdin string, args ...string) {
 		t.Helper()
-		cmd := exec.Command(script, append([]string{"exec", "cibadmin"}, args...)...)
+		cmd := c.Command(context.Background(), "cibadmin", args...)
 		cmd.Stdin = strings.NewReader(stdin)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("cibadmin %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -188,11 +198,11 @@ func TestSnaplenSparesCompressed(t *testing.T) {
 		truncated := r.Flags&capfile.FlagTruncated != 0
 		switch {
 		case compressed && (truncated || len(d) != int(r.OrigLen)):
-			t.Errorf("#%d (%s, %d bytes) is compressed, yet %d bytes were copied", r.Seq, r.Channel, r.OrigLen, len(d))
+			t.Errorf("#%d (%s, %s, %d bytes) is compressed, yet %d bytes were copied", r.Seq, r.Transport, r.Channel, r.OrigLen, len(d))
 		case compressed:
 			whole++
 		case !truncated || len(d) != snap:
-			t.Errorf("#%d (%s, %d bytes) is plain text: want %d bytes copied and the truncated flag, got %d (flag %v)", r.Seq, r.Channel, r.OrigLen, snap, len(d), truncated)
+			t.Errorf("#%d (%s, %s, %d bytes) is plain text: want %d bytes copied and the truncated flag, got %d (flag %v)", r.Seq, r.Transport, r.Channel, r.OrigLen, snap, len(d), truncated)
 		default:
 			cut++
 		}
