@@ -184,7 +184,7 @@ func testSnaplenSparesCompressed(t *testing.T, ipc string) {
 		id   string
 		size int
 	}{{"snap-plain", 60 << 10}, {"snap-compressed", 200 << 10}} {
-		cibadmin(propertySet(set.id, set.size), "--create", "-o", "crm_config", "--xml-pipe")
+		cibadmin(testcluster.PropertySet(set.id, set.size), "--create", "-o", "crm_config", "--xml-pipe")
 		cibadmin("", "-Q", "-o", "crm_config")
 		cibadmin("", "--delete", "-o", "crm_config", "-X", `<cluster_property_set id="`+set.id+`"/>`)
 	}
@@ -210,14 +210,4 @@ func testSnaplenSparesCompressed(t *testing.T, ipc string) {
 	if cut == 0 || whole == 0 {
 		t.Fatalf("%d plain messages cut to %d bytes, %d compressed ones copied whole: want both", cut, snap, whole)
 	}
-}
-
-// propertySet returns a cluster_property_set of about n bytes.
-func propertySet(id string, n int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `<cluster_property_set id="%s">`, id)
-	for i := 0; b.Len() < n; i++ {
-		fmt.Fprintf(&b, `<nvpair id="%s-%d" name="%s-%d" value="value %d of a large set"/>`, id, i, id, i, i*7919)
-	}
-	return b.String() + "</cluster_property_set>"
 }

@@ -318,16 +318,6 @@ func testExecdSignOn(t *testing.T, s *sandbox) {
 	}
 }
 
-// bigSet is a crm_config property set of about n bytes.
-func bigSet(id string, n int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `<cluster_property_set id="%s">`, id)
-	for i := 0; b.Len() < n; i++ {
-		fmt.Fprintf(&b, `<nvpair id="%s-%d" name="%s-%d" value="value %d of a big set, to make a large message"/>`, id, i, id, i, i*7919)
-	}
-	return b.String() + "</cluster_property_set>"
-}
-
 // testBigRequest writes a 200 KB property set (multipart on dialect B, plain text on a
 // 512 KiB dialect-A connection), reads it back (a reply over 128 KiB: multipart or
 // compressed), and on dialect A also writes 600 KB, which must be compressed.
@@ -344,7 +334,7 @@ func testBigRequest(t *testing.T, s *sandbox) {
 	}
 	for i, n := range sizes {
 		setID := fmt.Sprintf("qbipc-big-%d", i)
-		set := bigSet(setID, n)
+		set := testcluster.PropertySet(setID, n)
 		// How Request sends it: split on dialect B, compressed when over the
 		// connection's maximum on dialect A.
 		enc := qbipc.Encoder{Dialect: s.dialect, MaxSize: c.MaxMsgSize(), Compress: bzip2Program()}
