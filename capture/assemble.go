@@ -74,8 +74,9 @@ type assembler struct {
 	bytes      atomic.Uint64
 	reassembly atomic.Uint64 // pieces that did not fit a message (LossReassembly)
 
-	// The reader's wait for records (ringwait_linux.go).
-	waiter readWaiter
+	// The reader's wait for records (ringwait_linux.go), at most latency.
+	waiter  readWaiter
+	latency time.Duration
 }
 
 // readWaiter parks the reader until the ring buffer signals records or a

@@ -12,6 +12,10 @@ import (
 // DefaultRingSize is the size of the BPF ring buffer when [Config.RingSize] is 0.
 const DefaultRingSize = 16 << 20
 
+// DefaultLatency is how long a record may wait in the ring buffer when
+// [Config.Latency] is 0.
+const DefaultLatency = 200 * time.Millisecond
+
 // MinRingSize is the smallest ring buffer Open accepts: it must hold the
 // largest piece of a message with room to spare.
 const MinRingSize = 256 << 10
@@ -52,6 +56,14 @@ type Config struct {
 	// RingSize is the BPF ring buffer size in bytes: a power of two, at
 	// least MinRingSize. 0 means DefaultRingSize.
 	RingSize int
+
+	// Latency bounds how long a record waits in the ring buffer before Read
+	// can return it, while the ring is less than a quarter full (the
+	// programs wake the reader only then; it polls otherwise). 0 means
+	// DefaultLatency. Each wake-up costs the reader CPU, so shorter is dearer
+	// at low rates: 50 ms instead of 200 ms cost a third more CPU per message
+	// at 14,000 messages/s.
+	Latency time.Duration
 
 	// RX adds the receive side (qb_rb_chunk_peek and qb_rb_chunk_read
 	// returns, recvfrom on libqb sockets): two more probe hits per message.

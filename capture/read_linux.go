@@ -14,11 +14,6 @@ import (
 	"github.com/pcmk-trace/pcmk-trace/capfile"
 )
 
-// pollInterval bounds how long records wait in the ring buffer: the
-// programs do not wake the reader per record (only when the ring is more
-// than a quarter full), so the reader polls.
-const pollInterval = 50 * time.Millisecond
-
 // counterInterval is how often Read turns kernel loss counters into records.
 const counterInterval = 200 * time.Millisecond
 
@@ -91,7 +86,7 @@ func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) {
 		default:
 			// The ring is empty (it may have been for a while): wait for
 			// the next pieces until a fresh deadline.
-			t.waiter.wait(time.Now().Add(pollInterval))
+			t.waiter.wait(time.Now().Add(t.latency))
 			t.waited = true
 		}
 	}

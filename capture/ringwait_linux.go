@@ -16,7 +16,7 @@ import (
 // ringWait parks the reader in the Go runtime's network poller until the
 // ring buffer signals records or a deadline passes. The ring buffer
 // reader's own wait is an epoll_wait system call that blocks its thread
-// for up to pollInterval: the runtime's monitor thread then takes the
+// for up to Config.Latency: the runtime's monitor thread then takes the
 // processor back after 10 ms and, woken by that, polls every 20 us for a
 // while: at 20 polls a second it cost a fifth of the recorder's CPU. A
 // goroutine parked in the poller leaves every processor idle, and the

@@ -57,6 +57,8 @@ func openTopLive(o *topOptions, stderr io.Writer) (*topSource, error) {
 		}
 		cfg.SnapCompressedWhole = cfg.Snaplen > 0
 	}
+	// A fifth of an interval at most, so an interval's rates miss little of its end.
+	cfg.Latency = min(capture.DefaultLatency, o.interval/5)
 	t, err := capture.Open(cfg)
 	if err != nil {
 		var ve *ebpf.VerifierError
