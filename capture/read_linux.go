@@ -103,6 +103,14 @@ func (t *Tracer) housekeeping(final bool) {
 	// Follow clock adjustments (NTP) over long recordings.
 	t.wallOff = wallClockOffset()
 	t.expire(now, final)
+	if t.watchKick != nil && !final {
+		// The watcher looks for new libqb files while the reader is awake
+		// anyway: a timer of its own woke the whole process 4 times a second.
+		select {
+		case t.watchKick <- struct{}{}:
+		default:
+		}
+	}
 	c, err := t.readCounters()
 	if err != nil {
 		return

@@ -31,6 +31,7 @@ type Tracer struct {
 
 	watchStop chan struct{} // closed by Close
 	watchDone chan struct{} // closed when the watcher returned
+	watchKick chan struct{} // the reader's housekeeping asks the watcher to look
 
 	notices     *ringbuf.Reader // the socket transport's first process, while awaited
 	noticesDone chan struct{}   // closed when the goroutine waiting on notices returned
@@ -138,9 +139,10 @@ func Open(cfg Config) (*Tracer, error) {
 	t.lastPoll = time.Now()
 	if len(cfg.LibQB) == 0 {
 		t.watchStop, t.watchDone = make(chan struct{}), make(chan struct{})
+		t.watchKick = make(chan struct{}, 1)
 		go func() {
 			defer close(t.watchDone)
-			t.watchLibraries(cfg, t.watchStop)
+			t.watchLibraries(cfg, t.watchKick, t.watchStop)
 		}()
 	}
 	ok = true

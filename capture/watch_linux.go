@@ -6,14 +6,14 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // WatchInterval is how often Open's watcher looks for processes that map a libqb
-// file not probed yet (a package upgrade, a copy under LD_LIBRARY_PATH).
-const WatchInterval = 250 * time.Millisecond
+// file not probed yet (a package upgrade, a copy under LD_LIBRARY_PATH): at
+// the reader's housekeeping, while Read is called.
+const WatchInterval = counterInterval
 
 // youngScans is how many scans a new process's maps are read: the first may
 // catch it between fork and exec, or before the dynamic linker mapped libqb.
@@ -118,17 +118,16 @@ func comm(pid int) string {
 
 // watchLibraries probes every libqb that a process maps after Open, as soon
 // as a scan finds it, and hands it to report (Err set when it cannot be
-// probed). Messages such a process sent before are not recorded.
-func (t *Tracer) watchLibraries(cfg Config, stop <-chan struct{}) {
+// probed), each time kick says to look. Messages such a process sent before
+// are not recorded.
+func (t *Tracer) watchLibraries(cfg Config, kick, stop <-chan struct{}) {
 	w := newLibWatch(t.Libraries())
-	tick := time.NewTicker(WatchInterval)
-	defer tick.Stop()
 	symbols := t.symbols(cfg)
 	for {
 		select {
 		case <-stop:
 			return
-		case <-tick.C:
+		case <-kick:
 		}
 		for _, lib := range w.scan() {
 			lib.Version, lib.Err = inspectLibrary(lib.Path, symbols)
