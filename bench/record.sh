@@ -4,7 +4,11 @@
 # In a sandboxed 2.1.5 cluster, bench/cibload (libqb's own C client) runs N synchronous
 # cib_ro queries (2 messages each) in these modes, interleaved over ROUNDS rounds:
 #   none          no probes
-#   floor         every hook record attaches, with empty programs (bench/emptyprobe)
+#   entry         every hook record attaches, with empty programs, but every uprobe on its
+#                 function's first instruction (emptyprobe -entry), where uprobes usually go:
+#                 the kernel single-steps that instruction, a second exception per hit
+#   floor         every hook record attaches, where record attaches it, with empty programs
+#                 (bench/emptyprobe)
 #   record        pcmk-trace record -w FILE
 #   floor-nosock  the same two without the socket transport's syscall tracepoints, which
 #   record-nosock slow every syscall of every process a little (record --no-socket)
@@ -46,6 +50,7 @@ start_probe() { # start_probe MODE: starts the probe process of a mode and waits
 	rm -f "$tmp/ready"
 	case $1 in
 	none) return 0 ;;
+	entry) "$tmp/emptyprobe" -entry -ready "$tmp/ready" 2>"$tmp/probe.log" & ;;
 	floor) "$tmp/emptyprobe" -ready "$tmp/ready" 2>"$tmp/probe.log" & ;;
 	record) "$tmp/pcmk-trace" record -w "$tmp/bench.pcapng" --ns-of "$init" --ready-file "$tmp/ready" 2>"$tmp/probe.log" & ;;
 	floor-nosock) "$tmp/emptyprobe" -no-socket -ready "$tmp/ready" 2>"$tmp/probe.log" & ;;
@@ -86,7 +91,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 declare -A rates
 probe="" reader="" readerpm="" progpm="" emptypr=""
 for _ in $(seq 1 "$ROUNDS"); do
-	for mode in none floor record floor-nosock record-nosock; do
+	for mode in none entry floor record floor-nosock record-nosock; do
 		sync # the previous round's file is written back now, not during this one
 		start_probe $mode
 		c0=0
@@ -122,7 +127,7 @@ commitrun=$(tr ' ' '\n' <<<"$progpm" | grep . | cut -d/ -f1 | median)
 sockpm=$(tr ' ' '\n' <<<"$progpm" | grep . | cut -d/ -f2 | median)
 rdr=$(tr ' ' '\n' <<<"$readerpm" | grep . | median)
 emptyrun=$(tr ' ' '\n' <<<"$emptypr" | grep . | median)
-none=$(med none) floor=$(med floor) rec=$(med record) floorns=$(med floor-nosock) recns=$(med record-nosock)
+none=$(med none) entry=$(med entry) floor=$(med floor) rec=$(med record) floorns=$(med floor-nosock) recns=$(med record-nosock)
 read -r msgs lost hits other filtered < <(tail -1 "$tmp/record.stats")
 
 # Highest aggregate rate with zero loss, recording, 1, 2 and 4 clients.
@@ -138,10 +143,11 @@ done
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 echo "machine: $cpu, $(nproc) CPUs, kernel $(uname -r)"
-awk -v commitrun="$commitrun" -v emptyrun="$emptyrun" -v sockpm="$sockpm" -v rdr="$rdr" -v none="$none" -v floor="$floor" -v rec="$rec" -v floorns="$floorns" -v recns="$recns" -v n="$N" -v rounds="$ROUNDS" \
+awk -v commitrun="$commitrun" -v emptyrun="$emptyrun" -v sockpm="$sockpm" -v rdr="$rdr" -v none="$none" -v entry="$entry" -v floor="$floor" -v rec="$rec" -v floorns="$floorns" -v recns="$recns" -v n="$N" -v rounds="$ROUNDS" \
 	-v msgs="$msgs" -v hits="$hits" -v other="$other" -v filtered="$filtered" -v lost="$lost" \
 	-v best="$best" -v bestk="$best_k" -v sweep="$sweep" 'BEGIN {
 	# two messages (request, response) per operation; cost = time per message above none
+	c_entry = (1e6/entry - 1e6/none) / 2
 	c_floor = (1e6/floor - 1e6/none) / 2
 	c_rec = (1e6/rec - 1e6/none) / 2
 	c_floorns = (1e6/floorns - 1e6/none) / 2
@@ -149,11 +155,13 @@ awk -v commitrun="$commitrun" -v emptyrun="$emptyrun" -v sockpm="$sockpm" -v rdr
 	printf "record cost, %d synchronous cib_ro queries per run, median of %d interleaved rounds\n", n, rounds
 	printf "  %-44s %10s %10s %16s\n", "mode", "ops/s", "us/op", "us/msg over none"
 	printf "  %-44s %10.0f %10.1f %16s\n", "no probes", none, 1e6/none, "-"
-	printf "  %-44s %10.0f %10.1f %16.2f\n", "floor: the same hooks, empty programs", floor, 1e6/floor, c_floor
+	printf "  %-44s %10.0f %10.1f %16.2f\n", "empty programs, uprobes at function entries", entry, 1e6/entry, c_entry
+	printf "  %-44s %10.0f %10.1f %16.2f\n", "floor: record'"'"'s hooks, empty programs", floor, 1e6/floor, c_floor
 	printf "  %-44s %10.0f %10.1f %16.2f\n", "pcmk-trace record -w", rec, 1e6/rec, c_rec
 	printf "  %-44s %10.0f %10.1f %16.2f\n", "floor, --no-socket hooks", floorns, 1e6/floorns, c_floorns
 	printf "  %-44s %10.0f %10.1f %16.2f\n", "pcmk-trace record -w --no-socket", recns, 1e6/recns, c_recns
 	printf "  cost ratio record/floor:          %.2f (target <= 1.15); --no-socket %.2f\n", c_rec / c_floor, c_recns / c_floorns
+	printf "  record against empty uprobes at function entries (single-stepped): %.2f\n", c_rec / c_entry
 	# Our own work: what the traced processes wait for above one empty uprobe hit per message
 	# (so the socket tracepoints count as ours), plus the reader'"'"'s CPU on the other core.
 	# In line, the kernel'"'"'s own count is steadier than the latency: the probe'"'"'s run time over

@@ -11,25 +11,28 @@ import (
 )
 
 // uprobes lists the libqb functions probed, the program run at entry or
-// return, and whether the probe needs Config.RX.
+// return, whether the probe needs Config.RX, and how many arguments an
+// entry program reads (the registers an entry probe placed further in,
+// on an emulated instruction, must find unchanged).
 var uprobes = []struct {
 	symbol string
 	prog   string
 	ret    bool
 	rx     bool
+	args   int
 }{
 	// Return probes first: a return must never miss its entry's record.
-	{"qb_ipcc_shm_connect", ipcProgIpccShmConnectRet, true, false},
-	{"qb_ipcc_us_connect", ipcProgIpccUsConnectRet, true, false},
-	{"qb_rb_chunk_peek", ipcProgRbPeekRet, true, true},
-	{"qb_rb_chunk_read", ipcProgRbReadRet, true, true},
-	{"qb_ipcc_shm_connect", ipcProgIpccShmConnect, false, false},
-	{"qb_ipcc_us_connect", ipcProgIpccUsConnect, false, false},
-	{"qb_ipcs_disconnect", ipcProgIpcsDisconnect, false, false},
-	{"qb_ipcs_us_init", ipcProgIpcsUsInit, false, false},
-	{"qb_rb_chunk_peek", ipcProgRbPeek, false, true},
-	{"qb_rb_chunk_read", ipcProgRbRead, false, true},
-	{"qb_rb_chunk_commit", ipcProgRbCommit, false, false},
+	{"qb_ipcc_shm_connect", ipcProgIpccShmConnectRet, true, false, 0},
+	{"qb_ipcc_us_connect", ipcProgIpccUsConnectRet, true, false, 0},
+	{"qb_rb_chunk_peek", ipcProgRbPeekRet, true, true, 0},
+	{"qb_rb_chunk_read", ipcProgRbReadRet, true, true, 0},
+	{"qb_ipcc_shm_connect", ipcProgIpccShmConnect, false, false, 2},
+	{"qb_ipcc_us_connect", ipcProgIpccUsConnect, false, false, 2},
+	{"qb_ipcs_disconnect", ipcProgIpcsDisconnect, false, false, 1},
+	{"qb_ipcs_us_init", ipcProgIpcsUsInit, false, false, 1},
+	{"qb_rb_chunk_peek", ipcProgRbPeek, false, true, 2},
+	{"qb_rb_chunk_read", ipcProgRbRead, false, true, 2},
+	{"qb_rb_chunk_commit", ipcProgRbCommit, false, false, 2},
 }
 
 func (t *Tracer) attachLibraries(cfg Config) error {
@@ -99,22 +102,27 @@ func (t *Tracer) attachLibrary(path string, rx bool) error {
 	if err != nil {
 		return err
 	}
+	offsets := t.entryOffsets(path, rx)
 	var links []link.Link
 	for _, u := range uprobes {
 		if u.rx && !rx {
 			continue
 		}
 		prog := t.coll.Programs[u.prog]
+		off := offsets[u.symbol]
+		if u.ret {
+			off = 0
+		}
 		var l link.Link
 		switch {
 		case u.ret && multiUprobes():
 			l, err = ex.UretprobeMulti([]string{u.symbol}, prog, nil)
 		case multiUprobes():
-			l, err = ex.UprobeMulti([]string{u.symbol}, prog, nil)
+			l, err = ex.UprobeMulti([]string{u.symbol}, prog, &link.UprobeMultiOptions{Offsets: []uint64{off}})
 		case u.ret:
 			l, err = ex.Uretprobe(u.symbol, prog, nil)
 		default:
-			l, err = ex.Uprobe(u.symbol, prog, nil)
+			l, err = ex.Uprobe(u.symbol, prog, &link.UprobeOptions{Offset: off})
 		}
 		if err != nil {
 			for _, l := range links {
@@ -126,6 +134,30 @@ func (t *Tracer) attachLibrary(path string, rx bool) error {
 	}
 	t.links = append(t.links, links...)
 	return nil
+}
+
+// entryOffsets returns, per function probed at its entry only, where in it
+// the kernel can emulate the instruction it probes (emulated.go), unless
+// Config.ProbeAtEntry keeps every probe at the entry. A function probed
+// at its return too is left alone: the return probe traps at the entry
+// anyway, and one trap serves both.
+func (t *Tracer) entryOffsets(path string, rx bool) map[string]uint64 {
+	if t.atEntry {
+		return nil
+	}
+	returns := map[string]bool{}
+	for _, u := range uprobes {
+		if u.ret && (!u.rx || rx) {
+			returns[u.symbol] = true
+		}
+	}
+	want := map[string]int{}
+	for _, u := range uprobes {
+		if !u.ret && !returns[u.symbol] && (!u.rx || rx) {
+			want[u.symbol] = u.args
+		}
+	}
+	return emulatedOffsets(path, want)
 }
 
 // syscalls are the tracepoints of the socket transport, exit before enter.

@@ -87,6 +87,14 @@ type Config struct {
 	// against which benchmarks weigh the recorder's own work.
 	EmptyPrograms bool
 
+	// ProbeAtEntry attaches every uprobe at its function's first
+	// instruction, which the kernel then single-steps, as uprobes usually
+	// are. Without it, a function probed at its entry only is probed on its
+	// first instruction the kernel emulates instead, when only harmless
+	// instructions come before it: one exception per hit instead of two.
+	// For benchmarks that weigh the difference.
+	ProbeAtEntry bool
+
 	// OnNewLibrary, when set, is called (from another goroutine) for each
 	// libqb file that a process maps after Open: a package upgrade's new
 	// file, or a copy under LD_LIBRARY_PATH. Open's watcher finds such files

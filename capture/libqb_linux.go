@@ -238,6 +238,36 @@ func inspectLibrary(path string, symbols []string) (string, error) {
 	return version, nil
 }
 
+// emulatedOffsets returns, for each function of want (name -> arguments
+// its program reads), the offset of the instruction a probe on it goes on
+// (emulatedOffset); functions it cannot read are left out (their entry).
+func emulatedOffsets(path string, want map[string]int) map[string]uint64 {
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		return nil
+	}
+	out := map[string]uint64{}
+	for _, s := range syms {
+		args, ok := want[s.Name]
+		if !ok || s.Section == elf.SHN_UNDEF || elf.ST_TYPE(s.Info) != elf.STT_FUNC {
+			continue
+		}
+		code, err := readSymbol(f, s, int(min(s.Size, 64)))
+		if err != nil {
+			continue
+		}
+		if off := emulatedOffset(code, args); off > 0 {
+			out[s.Name] = uint64(off)
+		}
+	}
+	return out
+}
+
 func readSymbol(f *elf.File, s elf.Symbol, n int) ([]byte, error) {
 	if int(s.Section) >= len(f.Sections) {
 		return nil, errors.New("symbol outside sections")

@@ -3,6 +3,8 @@
 package capture
 
 import (
+	"debug/elf"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,4 +109,56 @@ func TestLastPIDMovesWithNewProcess(t *testing.T) {
 	if after == before {
 		t.Fatalf("last PID still %d after starting pid %d", after, cmd.Process.Pid)
 	}
+}
+
+// Every release's libqb (the sandboxes' own files) puts qb_rb_chunk_commit's
+// probe on a conditional jump the kernel emulates, after the instructions
+// that check its ring argument: the probe costs one exception per message.
+func TestCommitProbeEmulated(t *testing.T) {
+	requireRoot(t)
+	for _, rel := range testcluster.Releases() {
+		t.Run(rel, func(t *testing.T) {
+			c := testcluster.RequireConfig(t, testcluster.Config{Release: rel})
+			root := fmt.Sprintf("/proc/%d/root", c.InitPID)
+			libs, _ := filepath.Glob(root + "/usr/lib/x86_64-linux-gnu/libqb.so.100.*")
+			if len(libs) == 0 {
+				t.Fatalf("no libqb in %s", root)
+			}
+			offs := emulatedOffsets(libs[0], map[string]int{"qb_rb_chunk_commit": 2})
+			off, ok := offs["qb_rb_chunk_commit"]
+			if !ok {
+				t.Fatalf("%s: qb_rb_chunk_commit stays at its entry", libs[0])
+			}
+			code := readFunc(t, libs[0], "qb_rb_chunk_commit", int(off)+2)
+			if b := code[off]; !(b >= 0x70 && b <= 0x7f) && !(b == 0x0f && code[off+1]&0xf0 == 0x80) {
+				t.Errorf("%s: offset %d holds % x, not a conditional jump", libs[0], off, code[off:])
+			}
+			t.Logf("%s: qb_rb_chunk_commit probed at +%d (% x)", filepath.Base(libs[0]), off, code)
+		})
+	}
+}
+
+// readFunc returns the first n bytes of the dynamic symbol name in the ELF file path.
+func readFunc(t *testing.T, path, name string, n int) []byte {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range syms {
+		if s.Name == name {
+			b, err := readSymbol(f, s, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+	}
+	t.Fatalf("%s: no symbol %s", path, name)
+	return nil
 }

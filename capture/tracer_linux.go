@@ -37,6 +37,7 @@ type Tracer struct {
 	noticesDone chan struct{}   // closed when the goroutine waiting on notices returned
 	socketHooks atomic.Bool     // the socket transport's syscall hooks are attached
 	noSocket    bool            // Config.NoSocket: they never will be
+	atEntry     bool            // Config.ProbeAtEntry
 
 	counters *ebpf.Map
 
@@ -88,7 +89,7 @@ func Open(cfg Config) (*Tracer, error) {
 		return nil, fmt.Errorf("remove memlock limit: %w", err)
 	}
 
-	t := &Tracer{}
+	t := &Tracer{atEntry: cfg.ProbeAtEntry}
 	t.wallOff = wallClockOffset()
 	ok := false
 	defer func() {

@@ -5,9 +5,11 @@
 // recorder's own code, but with BPF programs that do nothing, and holds them until SIGINT or
 // SIGTERM: what the hooks alone cost, the floor of any recorder on them.
 //
-//	emptyprobe [-ready FILE] [-no-socket] [LIBQB...]
+//	emptyprobe [-ready FILE] [-no-socket] [-entry] [LIBQB...]
 //
-// Without LIBQB it probes every libqb that record would find.
+// Without LIBQB it probes every libqb that record would find. -entry puts every uprobe on
+// its function's first instruction, as uprobes usually are, instead of where record puts it
+// (capture.Config.ProbeAtEntry).
 package main
 
 import (
@@ -23,15 +25,17 @@ import (
 func main() {
 	ready := flag.String("ready", "", "create `FILE` once attached")
 	noSocket := flag.Bool("no-socket", false, "leave out the socket transport's tracepoints, as record --no-socket does")
+	entry := flag.Bool("entry", false, "probe every function at its first instruction")
 	flag.Parse()
-	if err := run(*ready, *noSocket, flag.Args()); err != nil {
+	cfg := capture.Config{LibQB: flag.Args(), NoSocket: *noSocket, ProbeAtEntry: *entry, EmptyPrograms: true}
+	if err := run(*ready, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "emptyprobe:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ready string, noSocket bool, libs []string) error {
-	t, err := capture.Open(capture.Config{LibQB: libs, NoSocket: noSocket, EmptyPrograms: true})
+func run(ready string, cfg capture.Config) error {
+	t, err := capture.Open(cfg)
 	if err != nil {
 		return err
 	}
