@@ -1,5 +1,7 @@
 package capture
 
+import "encoding/binary"
+
 // A uprobe replaces an instruction with a breakpoint. Most instructions
 // must then run out of line, one step under the trap flag: a second
 // exception per hit, which on a virtual machine can cost far more than the
@@ -35,17 +37,18 @@ func emulatedOffset(code []byte, args int) int {
 }
 
 // emulated reports whether the instruction at the start of b is one the
-// kernel emulates on a uprobe hit: jmp and jcc with a relative target,
-// push of a register. (Calls are emulated too, but not everywhere with
-// user shadow stacks.)
+// kernel emulates on a uprobe hit: a jmp or jcc with a forward relative
+// target, a push of a register. (Calls are emulated too, but not
+// everywhere with user shadow stacks. A backward jump could make a loop
+// through the probe, which would then fire more than once per call.)
 func emulated(b []byte) bool {
 	switch {
 	case len(b) >= 2 && (b[0] >= 0x70 && b[0] <= 0x7f || b[0] == 0xeb): // jcc, jmp rel8
-		return true
+		return int8(b[1]) >= 0
 	case len(b) >= 5 && b[0] == 0xe9: // jmp rel32
-		return true
+		return int32(binary.LittleEndian.Uint32(b[1:])) >= 0
 	case len(b) >= 6 && b[0] == 0x0f && b[1] >= 0x80 && b[1] <= 0x8f: // jcc rel32
-		return true
+		return int32(binary.LittleEndian.Uint32(b[2:])) >= 0
 	case b[0] >= 0x50 && b[0] <= 0x57: // push r64
 		return true
 	case len(b) >= 2 && b[0] == 0x41 && b[1] >= 0x50 && b[1] <= 0x57: // push r8-r15

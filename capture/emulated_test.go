@@ -27,9 +27,34 @@ func TestEmulatedOffset(t *testing.T) {
 		{"cut short", []byte{0x48, 0x85}, 1, 0},
 		{"jcc cut short", []byte{0x48, 0x85, 0xff, 0x0f, 0x84, 1}, 1, 0},
 		{"empty", nil, 1, 0},
+		{"backward jcc", []byte{0x48, 0x85, 0xff, 0x75, 0xfb}, 1, 0},
+		{"backward jcc rel32", []byte{0x48, 0x85, 0xff, 0x0f, 0x85, 0xf0, 0xff, 0xff, 0xff}, 1, 0},
 	} {
 		if got := emulatedOffset(tc.code, tc.args); got != tc.want {
 			t.Errorf("%s: offset %d, want %d", tc.name, got, tc.want)
 		}
 	}
+}
+
+// Whatever the bytes, the probe goes on an instruction the kernel emulates,
+// inside the code, after instructions that leave the arguments alone.
+func FuzzEmulatedOffset(f *testing.F) {
+	f.Add([]byte{0xf3, 0x0f, 0x1e, 0xfa, 0x49, 0x89, 0xf0, 0x48, 0x85, 0xff, 0x74, 0x67}, uint8(2))
+	f.Add([]byte{0x48, 0x83, 0xec, 0x08, 0x53}, uint8(6))
+	f.Fuzz(func(t *testing.T, code []byte, args uint8) {
+		off := emulatedOffset(code, int(args%7))
+		if off == 0 {
+			return
+		}
+		if off >= len(code) || !emulated(code[off:]) {
+			t.Fatalf("offset %d in % x", off, code)
+		}
+		for i := 0; i < off; {
+			n, dst := harmless(code[i:])
+			if n == 0 || dst >= 0 && isArg(byte(dst), int(args%7)) {
+				t.Fatalf("offset %d behind % x at %d", off, code[i:], i)
+			}
+			i += n
+		}
+	})
 }
