@@ -90,6 +90,15 @@ func BenchmarkExchange(b *testing.B) {
 				}
 			})
 		}
+		b.Run(transport+"/floor-entry", func(b *testing.B) {
+			// Every uprobe on its function's first instruction, single-stepped.
+			tr, err := Open(Config{EmptyPrograms: true, ProbeAtEntry: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tr.Close()
+			benchPair(b, bin, transport, tr)
+		})
 		b.Run(transport+"/record-nosocket", func(b *testing.B) {
 			tr, err := Open(Config{RingSize: 256 << 20, NoSocket: true})
 			if err != nil {
