@@ -12,8 +12,9 @@ import (
 
 // uprobes lists the libqb functions probed, the program run at entry or
 // return, whether the probe needs Config.RX, and how many arguments an
-// entry program reads (the registers an entry probe placed further in,
-// on an emulated instruction, must find unchanged).
+// entry program reads, as its BPF_KPROBE signature in bpf/ipc.c says (the
+// registers an entry probe placed further in, on an emulated instruction,
+// must find unchanged; TestUprobeArgsMatchPrograms).
 var uprobes = []struct {
 	symbol string
 	prog   string

@@ -17,7 +17,8 @@ import "encoding/binary"
 var argRegs = [...]byte{7, 6, 2, 1, 8, 9}
 
 // emulatedOffset returns the offset in code (a function's first bytes) of
-// the first instruction the kernel's x86-64 uprobes emulate, reached
+// the first instruction the kernel's x86-64 uprobes emulate and emulated
+// accepts (a forward jump, a register push), reached
 // through instructions that neither branch nor change the first args
 // argument registers; 0 when there is none (the probe stays at the entry).
 // It knows only a few instruction forms and stops at anything else.

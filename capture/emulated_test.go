@@ -58,3 +58,23 @@ func FuzzEmulatedOffset(f *testing.F) {
 		}
 	})
 }
+
+func TestBranchTargetIn(t *testing.T) {
+	const base = 0x1000
+	for _, tc := range []struct {
+		name string
+		code []byte
+		want bool
+	}{
+		{"jne back to the test", []byte{0x90, 0x90, 0x90, 0x90, 0x90, 0x75, 0xfa}, true},      // 0x1007-6 = 0x1001
+		{"jmp rel32 onto the jump", append([]byte{0xe9, 0xfe, 0xff, 0xff, 0xff}, 0x90), true}, // 0x1005-2 = 0x1003
+		{"call rel32 into the window", []byte{0xe8, 0xfd, 0xff, 0xff, 0xff}, true},            // 0x1005-3 = 0x1002
+		{"jcc rel32 past it", []byte{0x0f, 0x84, 0x10, 0, 0, 0}, false},
+		{"jmp to the entry", []byte{0x90, 0x90, 0xeb, 0xfc}, false}, // 0x1004-4 = 0x1000
+		{"no branch", []byte{0x48, 0x85, 0xff, 0x90}, false},
+	} {
+		if got := branchTargetIn(tc.code, base, base+1, base+3); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

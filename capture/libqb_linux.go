@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -240,7 +241,9 @@ func inspectLibrary(path string, symbols []string) (string, error) {
 
 // emulatedOffsets returns, for each function of want (name -> arguments
 // its program reads), the offset of the instruction a probe on it goes on
-// (emulatedOffset); functions it cannot read are left out (their entry).
+// (emulatedOffset). Functions it cannot read, names defined twice at
+// different addresses, and functions into whose skipped instructions some
+// branch may jump are left out (their entry).
 func emulatedOffsets(path string, want map[string]int) map[string]uint64 {
 	f, err := elf.Open(path)
 	if err != nil {
@@ -251,21 +254,81 @@ func emulatedOffsets(path string, want map[string]int) map[string]uint64 {
 	if err != nil {
 		return nil
 	}
+	addr := map[string]uint64{}
+	dup := map[string]bool{}
+	for _, s := range syms {
+		if _, ok := want[s.Name]; ok && s.Section != elf.SHN_UNDEF {
+			if a, seen := addr[s.Name]; seen && a != s.Value {
+				dup[s.Name] = true
+			}
+			addr[s.Name] = s.Value
+		}
+	}
 	out := map[string]uint64{}
 	for _, s := range syms {
 		args, ok := want[s.Name]
-		if !ok || s.Section == elf.SHN_UNDEF || elf.ST_TYPE(s.Info) != elf.STT_FUNC {
+		if !ok || dup[s.Name] || s.Section == elf.SHN_UNDEF || elf.ST_TYPE(s.Info) != elf.STT_FUNC {
 			continue
 		}
 		code, err := readSymbol(f, s, int(min(s.Size, 64)))
 		if err != nil {
 			continue
 		}
-		if off := emulatedOffset(code, args); off > 0 {
+		off := emulatedOffset(code, args)
+		if off > 0 && !branchesInto(f, s.Value+1, s.Value+uint64(off)) {
 			out[s.Name] = uint64(off)
 		}
 	}
 	return out
+}
+
+// branchesInto reports whether a relative jump or call anywhere in the
+// file's executable sections may land in [lo, hi]: a probe placed past
+// the entry would then run again for one call. Without a disassembler every
+// byte is read as a possible branch, so data that looks like one keeps a
+// probe at its entry, which only costs the speed-up.
+func branchesInto(f *elf.File, lo, hi uint64) bool {
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_PROGBITS || sec.Flags&elf.SHF_EXECINSTR == 0 {
+			continue
+		}
+		b, err := sec.Data()
+		if err != nil {
+			return true
+		}
+		if branchTargetIn(b, sec.Addr, lo, hi) {
+			return true
+		}
+	}
+	return false
+}
+
+// branchTargetIn reports whether code, loaded at base, holds at any offset
+// bytes of a jmp, jcc or call whose relative target is in [lo, hi].
+func branchTargetIn(code []byte, base, lo, hi uint64) bool {
+	in := func(next uint64, disp int64) bool {
+		t := next + uint64(disp)
+		return t >= lo && t <= hi
+	}
+	for i := 0; i < len(code); i++ {
+		at := base + uint64(i)
+		c := code[i]
+		switch {
+		case (c >= 0x70 && c <= 0x7f || c == 0xeb) && i+2 <= len(code):
+			if in(at+2, int64(int8(code[i+1]))) {
+				return true
+			}
+		case (c == 0xe8 || c == 0xe9) && i+5 <= len(code):
+			if in(at+5, int64(int32(binary.LittleEndian.Uint32(code[i+1:])))) {
+				return true
+			}
+		case c == 0x0f && i+6 <= len(code) && code[i+1] >= 0x80 && code[i+1] <= 0x8f:
+			if in(at+6, int64(int32(binary.LittleEndian.Uint32(code[i+2:])))) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func readSymbol(f *elf.File, s elf.Symbol, n int) ([]byte, error) {
