@@ -83,10 +83,14 @@ type pairer struct {
 	none connPairs
 }
 
-// maxSpare bounds pairer.spare, maxFree pairer.free.
+// maxSpare bounds pairer.spare, maxFree pairer.free. Up to maxIdleConns
+// connections keep their state while nothing waits on them: a client with
+// one request at a time (most are) would otherwise give its state back and
+// take it again with every request.
 const (
-	maxSpare = 16
-	maxFree  = 1024
+	maxSpare     = 16
+	maxFree      = 1024
+	maxIdleConns = 256
 )
 
 // newPending returns a zero pending, reused if one is free.
@@ -330,6 +334,15 @@ func (pr *pairer) answer(m *Message, p *pending, by string) {
 
 func (pr *pairer) conn(key connKey, create bool) *connPairs {
 	cp := pr.conns[key]
+	if cp != nil && create && cp.live == 0 && len(cp.list) > 0 {
+		// Idle since its last request was done: what its list still holds
+		// can go (no loop over it runs now, as in finish).
+		for _, p := range cp.list {
+			pr.unref(p)
+		}
+		clear(cp.list)
+		cp.list = cp.list[:0]
+	}
 	if cp == nil && create {
 		if n := len(pr.spare); n > 0 {
 			// Cleared only now: a loop over the list that finished the
@@ -386,11 +399,20 @@ func (pr *pairer) finish(p *pending) {
 	}
 	cp.live--
 	pr.live--
-	if cp.live == 0 && pr.conns[cp.key] == cp {
-		delete(pr.conns, cp.key)
-		if len(pr.spare) < maxSpare && len(cp.list) <= 1024 {
-			pr.spare = append(pr.spare, cp)
-		}
+	if cp.live == 0 && len(pr.conns) > maxIdleConns {
+		pr.drop(cp)
+	}
+}
+
+// drop forgets the state of connection cp, which nothing waits on any more,
+// keeping it for reuse.
+func (pr *pairer) drop(cp *connPairs) {
+	if pr.conns[cp.key] != cp {
+		return
+	}
+	delete(pr.conns, cp.key)
+	if len(pr.spare) < maxSpare && len(cp.list) <= 1024 {
+		pr.spare = append(pr.spare, cp)
 	}
 }
 
@@ -468,6 +490,7 @@ func (pr *pairer) closeConn(conn string) {
 			for _, p := range cp.list {
 				pr.finish(p)
 			}
+			pr.drop(cp)
 		}
 	}
 }
@@ -480,4 +503,7 @@ func (pr *pairer) closeAll() {
 		}
 	}
 	pr.order, pr.head = nil, 0
+	for _, cp := range pr.conns {
+		pr.drop(cp)
+	}
 }

@@ -93,8 +93,10 @@ func TestGeneratedPairingMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(r.pairs.conns); n != 0 {
-		t.Errorf("%d connections with waiting requests", n)
+	for _, cp := range r.pairs.conns {
+		if cp.live != 0 || len(cp.byQBID) != 0 || len(cp.byKey) != 0 || len(cp.list) > 64 {
+			t.Errorf("connection %s: %d waiting, %d+%d keys, %d listed", cp.key.conn, cp.live, len(cp.byQBID), len(cp.byKey), len(cp.list))
+		}
 	}
 	if n := len(r.pairs.order) - r.pairs.head; n > 2048 {
 		t.Errorf("%d requests kept for expiry", n)
