@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"debug/elf"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -298,34 +297,6 @@ func branchesInto(f *elf.File, lo, hi uint64) bool {
 		}
 		if branchTargetIn(b, sec.Addr, lo, hi) {
 			return true
-		}
-	}
-	return false
-}
-
-// branchTargetIn reports whether code, loaded at base, holds at any offset
-// bytes of a jmp, jcc or call whose relative target is in [lo, hi].
-func branchTargetIn(code []byte, base, lo, hi uint64) bool {
-	in := func(next uint64, disp int64) bool {
-		t := next + uint64(disp)
-		return t >= lo && t <= hi
-	}
-	for i := 0; i < len(code); i++ {
-		at := base + uint64(i)
-		c := code[i]
-		switch {
-		case (c >= 0x70 && c <= 0x7f || c == 0xeb) && i+2 <= len(code):
-			if in(at+2, int64(int8(code[i+1]))) {
-				return true
-			}
-		case (c == 0xe8 || c == 0xe9) && i+5 <= len(code):
-			if in(at+5, int64(int32(binary.LittleEndian.Uint32(code[i+1:])))) {
-				return true
-			}
-		case c == 0x0f && i+6 <= len(code) && code[i+1] >= 0x80 && code[i+1] <= 0x8f:
-			if in(at+6, int64(int32(binary.LittleEndian.Uint32(code[i+2:])))) {
-				return true
-			}
 		}
 	}
 	return false
