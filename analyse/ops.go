@@ -70,6 +70,15 @@ type pendingReq struct {
 	timed    bool // its latency was recorded
 }
 
+// qbIDNames are the names of the small message ids corosync's services use,
+// made once: top names every such message.
+var qbIDNames = func() (names [64]string) {
+	for i := range names {
+		names[i] = "qb_id=" + strconv.Itoa(i)
+	}
+	return names
+}()
+
 // opName names m's operation for the ops table.
 // A request the controller relays for a Pacemaker Remote node's tool is
 // counted apart, as "OP via NODE": its latency is the daemon's, while the
@@ -77,7 +86,11 @@ type pendingReq struct {
 func opName(m *decode.Message) string {
 	op := m.Op
 	if op == "" {
-		op = "qb_id=" + strconv.FormatInt(int64(m.QBID), 10)
+		if m.QBID >= 0 && int(m.QBID) < len(qbIDNames) {
+			op = qbIDNames[m.QBID]
+		} else {
+			op = "qb_id=" + strconv.FormatInt(int64(m.QBID), 10)
+		}
 	}
 	if m.ProxiedFor != "" {
 		op += " via " + m.ProxiedFor
