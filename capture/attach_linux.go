@@ -110,10 +110,7 @@ func (t *Tracer) attachLibrary(path string, rx bool) error {
 			continue
 		}
 		prog := t.coll.Programs[u.prog]
-		off := offsets[u.symbol]
-		if u.ret {
-			off = 0
-		}
+		off := offsets[u.symbol] // 0 for a function probed at its return too
 		var l link.Link
 		switch {
 		case u.ret && multiUprobes():

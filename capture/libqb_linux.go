@@ -263,39 +263,48 @@ func emulatedOffsets(path string, want map[string]int) map[string]uint64 {
 			addr[s.Name] = s.Value
 		}
 	}
+	var text []textSection // read once, for every function moved
+	for _, sec := range f.Sections {
+		if sec.Type == elf.SHT_PROGBITS && sec.Flags&elf.SHF_EXECINSTR != 0 {
+			b, err := sec.Data()
+			if err != nil {
+				return nil
+			}
+			text = append(text, textSection{sec.Addr, b})
+		}
+	}
 	out := map[string]uint64{}
 	for _, s := range syms {
 		args, ok := want[s.Name]
 		if !ok || dup[s.Name] || s.Section == elf.SHN_UNDEF || elf.ST_TYPE(s.Info) != elf.STT_FUNC {
 			continue
 		}
-		code, err := readSymbol(f, s, int(min(s.Size, 64)))
+		start, err := readSymbol(f, s, int(min(s.Size, 64)))
 		if err != nil {
 			continue
 		}
-		off := emulatedOffset(code, args)
-		if off > 0 && !branchesInto(f, s.Value+1, s.Value+uint64(off)) {
+		off := emulatedOffset(start, args)
+		if off > 0 && !branchesInto(text, s.Value+1, s.Value+uint64(off)) {
 			out[s.Name] = uint64(off)
 		}
 	}
 	return out
 }
 
-// branchesInto reports whether a relative jump or call anywhere in the
-// file's executable sections may land in [lo, hi]: a probe placed past
-// the entry would then run again for one call. Without a disassembler every
-// byte is read as a possible branch, so data that looks like one keeps a
-// probe at its entry, which only costs the speed-up.
-func branchesInto(f *elf.File, lo, hi uint64) bool {
-	for _, sec := range f.Sections {
-		if sec.Type != elf.SHT_PROGBITS || sec.Flags&elf.SHF_EXECINSTR == 0 {
-			continue
-		}
-		b, err := sec.Data()
-		if err != nil {
-			return true
-		}
-		if branchTargetIn(b, sec.Addr, lo, hi) {
+// textSection is an executable section's address and bytes.
+type textSection struct {
+	addr uint64
+	code []byte
+}
+
+// branchesInto reports whether a relative jump or call anywhere in text may
+// land in [lo, hi]: a probe placed past the entry would then run again for
+// one call. Without a disassembler every byte is read as a possible branch,
+// so data that looks like one keeps a probe at its entry, which only costs
+// the speed-up.
+func branchesInto(text []textSection, lo, hi uint64) bool {
+	for _, t := range text {
+		if branchTargetIn(t.code, t.addr, lo, hi) {
 			return true
 		}
 	}
