@@ -88,6 +88,7 @@ enum ipc_counter {
 	IPC_HIT_RX,              /* receive-side probe hits */
 	IPC_SKIP_OTHER_RING,     /* commits to a ring that is not IPC (blackbox) */
 	IPC_SKIP_FILTER,         /* messages dropped by --pid/--comm/--service */
+	IPC_EXECS_UNSEEN,        /* execs the execs map had no room for */
 	IPC_COUNTER_MAX,
 };
 
@@ -134,6 +135,7 @@ const volatile __u8 filter_pid = 0;
 const volatile __u8 filter_comm = 0;
 const volatile __u8 filter_service = 0;
 const volatile __u8 filter_pidns = 0;
+const volatile __u8 watch_execs = 0; /* fill the execs map for the library watcher */
 /* The events ring's size in bytes (the loader sets it with the map's). */
 const volatile __u64 ring_size = 16 << 20;
 
@@ -244,6 +246,18 @@ struct {
 	__type(key, __u32);  /* tgid */
 	__type(value, __u8);
 } socket_owners SEC(".maps");
+
+/* The processes that exec'd since the library watcher last looked (tgid,
+ * in the initial pid namespace), when watch_execs: it reads their maps for
+ * a libqb not probed yet, instead of walking /proc whenever a process or
+ * thread appeared. A full map is counted (IPC_EXECS_UNSEEN): the watcher
+ * walks /proc once then. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} execs SEC(".maps");
 
 /*
  * The socket transport's syscall hooks slow every system call of every
@@ -1306,6 +1320,12 @@ int BPF_PROG(process_exec, struct task_struct *task)
 	 * the daemons and tools themselves. */
 	__u32 tgid = task->tgid;
 	bpf_map_delete_elem(&socket_owners, &tgid);
+
+	if (watch_execs) {
+		__u8 one = 1;
+		if (bpf_map_update_elem(&execs, &tgid, &one, BPF_ANY))
+			count(IPC_EXECS_UNSEEN, 1);
+	}
 
 	/* A new program, a new command name: keep comm_procs in step. */
 	if (filter_comm) {

@@ -33,7 +33,8 @@ const (
 	ipcIpcCounterIPC_HIT_RX           ipcIpcCounter = 7
 	ipcIpcCounterIPC_SKIP_OTHER_RING  ipcIpcCounter = 8
 	ipcIpcCounterIPC_SKIP_FILTER      ipcIpcCounter = 9
-	ipcIpcCounterIPC_COUNTER_MAX      ipcIpcCounter = 10
+	ipcIpcCounterIPC_EXECS_UNSEEN     ipcIpcCounter = 10
+	ipcIpcCounterIPC_COUNTER_MAX      ipcIpcCounter = 11
 )
 
 type ipcIpcHdr struct {
@@ -120,6 +121,7 @@ const (
 	ipcMapCommProcs           = "comm_procs"
 	ipcMapCounters            = "counters"
 	ipcMapEvents              = "events"
+	ipcMapExecs               = "execs"
 	ipcMapFilterComms         = "filter_comms"
 	ipcMapFilterPidnss        = "filter_pidnss"
 	ipcMapFilterPids          = "filter_pids"
@@ -161,6 +163,7 @@ const (
 	ipcVarSnapCompressedWhole = "snap_compressed_whole"
 	ipcVarSnaplen             = "snaplen"
 	ipcVarUnusedIpcTypes      = "unused_ipc_types"
+	ipcVarWatchExecs          = "watch_execs"
 )
 
 // loadIpc returns the embedded CollectionSpec for ipc.
@@ -236,6 +239,7 @@ type ipcMapSpecs struct {
 	CommProcs       *ebpf.MapSpec `ebpf:"comm_procs"`
 	Counters        *ebpf.MapSpec `ebpf:"counters"`
 	Events          *ebpf.MapSpec `ebpf:"events"`
+	Execs           *ebpf.MapSpec `ebpf:"execs"`
 	FilterComms     *ebpf.MapSpec `ebpf:"filter_comms"`
 	FilterPidnss    *ebpf.MapSpec `ebpf:"filter_pidnss"`
 	FilterPids      *ebpf.MapSpec `ebpf:"filter_pids"`
@@ -261,6 +265,7 @@ type ipcVariableSpecs struct {
 	SnapCompressedWhole *ebpf.VariableSpec `ebpf:"snap_compressed_whole"`
 	Snaplen             *ebpf.VariableSpec `ebpf:"snaplen"`
 	UnusedIpcTypes      *ebpf.VariableSpec `ebpf:"unused_ipc_types"`
+	WatchExecs          *ebpf.VariableSpec `ebpf:"watch_execs"`
 }
 
 // ipcObjects contains all objects after they have been loaded into the kernel.
@@ -286,6 +291,7 @@ type ipcMaps struct {
 	CommProcs       *ebpf.Map `ebpf:"comm_procs"`
 	Counters        *ebpf.Map `ebpf:"counters"`
 	Events          *ebpf.Map `ebpf:"events"`
+	Execs           *ebpf.Map `ebpf:"execs"`
 	FilterComms     *ebpf.Map `ebpf:"filter_comms"`
 	FilterPidnss    *ebpf.Map `ebpf:"filter_pidnss"`
 	FilterPids      *ebpf.Map `ebpf:"filter_pids"`
@@ -302,6 +308,7 @@ func (m *ipcMaps) Close() error {
 		m.CommProcs,
 		m.Counters,
 		m.Events,
+		m.Execs,
 		m.FilterComms,
 		m.FilterPidnss,
 		m.FilterPids,
@@ -328,6 +335,7 @@ type ipcVariables struct {
 	SnapCompressedWhole *ebpf.Variable `ebpf:"snap_compressed_whole"`
 	Snaplen             *ebpf.Variable `ebpf:"snaplen"`
 	UnusedIpcTypes      *ebpf.Variable `ebpf:"unused_ipc_types"`
+	WatchExecs          *ebpf.Variable `ebpf:"watch_execs"`
 }
 
 // ipcPrograms contains all programs after they have been loaded into the kernel.

@@ -36,6 +36,7 @@ func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
 		ipcVarFilterComm:          boolByte(len(cfg.Comms) > 0),
 		ipcVarFilterService:       boolByte(len(cfg.Services) > 0),
 		ipcVarFilterPidns:         boolByte(len(cfg.PIDNamespaces) > 0),
+		ipcVarWatchExecs:          boolByte(watchesExecs(cfg)),
 	}
 	for name, v := range vars {
 		if err := spec.Variables[name].Set(v); err != nil {
@@ -51,8 +52,8 @@ func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
 		drop = append(drop, ipcProgSysEnterBind, ipcProgProcessFork, ipcProgSysEnterSendto, ipcProgSysExitSendto, ipcProgSysEnterWritev,
 			ipcProgSysExitWritev, ipcProgSysEnterSendmsg, ipcProgSysExitSendmsg,
 			ipcProgSysEnterRecvfrom, ipcProgSysExitRecvfrom)
-		if len(cfg.Comms) == 0 {
-			drop = append(drop, ipcProgProcessExec) // --comm follows exec
+		if len(cfg.Comms) == 0 && !watchesExecs(cfg) {
+			drop = append(drop, ipcProgProcessExec) // --comm and the library watcher follow exec
 		}
 	}
 	for _, p := range drop {

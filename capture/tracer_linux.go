@@ -40,6 +40,7 @@ type Tracer struct {
 	atEntry     bool            // Config.ProbeAtEntry
 
 	counters *ebpf.Map
+	execs    *execMap // the processes that exec'd, for the library watcher (watchesExecs)
 
 	// Read's state.
 	assembler
@@ -110,6 +111,9 @@ func Open(cfg Config) (*Tracer, error) {
 		return nil, fmt.Errorf("load BPF programs: %w", err)
 	}
 	t.counters = t.coll.Maps[ipcMapCounters]
+	if watchesExecs(cfg) && !cfg.EmptyPrograms {
+		t.execs = &execMap{m: t.coll.Maps[ipcMapExecs], counters: t.counters}
+	}
 	if err := fillFilters(t.coll, cfg); err != nil {
 		return nil, err
 	}

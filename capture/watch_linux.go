@@ -3,10 +3,12 @@
 package capture
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,15 +23,29 @@ const youngScans = 3
 
 // libWatch finds libqb files that processes started after Open map.
 type libWatch struct {
-	known   map[[2]uint64]bool // device and inode of every libqb seen
-	ages    map[int]int        // pid -> scans it has been seen in
-	lastPID int                // the last PID handed out before the previous scan
-	young   int                // walks still owed: processes to read again, PIDs not in /proc yet
-	byPID   bool               // /proc is of our PID namespace: lastPID tells of new processes
+	known map[[2]uint64]bool // device and inode of every libqb seen
+	ages  map[int]int        // pid -> scans it has been seen in
+
+	// With the exec tracepoint (execs set), the processes to look at are
+	// those that exec'd, and those still young: a process that forks
+	// without exec maps what its parent did, and nothing else starts a
+	// program. Without it, the watcher walks /proc when a PID was handed out.
+	execs execSource
+	young map[int]bool // exec'd processes to read again
+
+	lastPID int  // the last PID handed out before the previous scan
+	walks   int  // walks still owed: processes to read again, PIDs not in /proc yet
+	byPID   bool // /proc is of our PID namespace: lastPID tells of new processes
 }
 
-func newLibWatch(libs []Library) *libWatch {
-	w := &libWatch{known: map[[2]uint64]bool{}, ages: map[int]int{}}
+// execSource hands out the processes that exec'd since it last did;
+// complete is false when some may be missing (its map was full).
+type execSource interface {
+	drain() (pids []int, complete bool)
+}
+
+func newLibWatch(libs []Library, execs execSource) *libWatch {
+	w := &libWatch{known: map[[2]uint64]bool{}, ages: map[int]int{}, execs: execs, young: map[int]bool{}}
 	for _, l := range libs {
 		if l.Ino != 0 {
 			w.known[[2]uint64{l.Dev, l.Ino}] = true
@@ -39,6 +55,10 @@ func newLibWatch(libs []Library) *libWatch {
 	w.lastPID, _ = lastPID()
 	self, _ := os.Readlink("/proc/self")
 	w.byPID = self == strconv.Itoa(os.Getpid())
+	if execs != nil {
+		// Processes that exec'd while Open searched are looked at again.
+		return w
+	}
 	for _, pid := range processIDs() {
 		w.ages[pid] = youngScans
 	}
@@ -48,15 +68,54 @@ func newLibWatch(libs []Library) *libWatch {
 // scan returns the libqb files first mapped since the last scan, each with a
 // process that maps it (as Library.Name says: "PATH, by pid N (COMM)").
 func (w *libWatch) scan() []Library {
+	if w.execs == nil {
+		return w.walk()
+	}
+	pids, complete := w.execs.drain()
+	found := w.scanExecs(pids)
+	if !complete {
+		// Some execs went unseen: look at every other process once.
+		for _, pid := range processIDs() {
+			if w.ages[pid] == 0 {
+				found = w.look(pid, found)
+			}
+		}
+	}
+	return found
+}
+
+// scanExecs reads the maps of the processes that exec'd and of those
+// still young.
+func (w *libWatch) scanExecs(pids []int) []Library {
+	for _, pid := range pids {
+		w.young[pid] = true
+		w.ages[pid] = 0
+	}
+	var found []Library
+	for pid := range w.young {
+		age := w.ages[pid] + 1
+		w.ages[pid] = age
+		if age >= youngScans {
+			delete(w.young, pid)
+			delete(w.ages, pid)
+		}
+		found = w.look(pid, found)
+	}
+	return found
+}
+
+// walk reads the maps of every process not read youngScans times yet,
+// when a PID was handed out since the last walk.
+func (w *libWatch) walk() []Library {
 	// Walking /proc costs a busy node's recorder more than all else it
 	// does between messages; when no PID was handed out since the last
 	// walk and no process waits for another look, there is nothing new.
 	last, ok := lastPID()
-	if ok && w.byPID && last == w.lastPID && w.young == 0 {
+	if ok && w.byPID && last == w.lastPID && w.walks == 0 {
 		return nil
 	}
 	changed := last != w.lastPID
-	w.lastPID, w.young = last, 0
+	w.lastPID, w.walks = last, 0
 	var found []Library
 	alive := map[int]bool{}
 	for _, pid := range processIDs() {
@@ -67,30 +126,36 @@ func (w *libWatch) scan() []Library {
 		}
 		w.ages[pid] = age + 1
 		if age+1 < youngScans {
-			w.young++
+			w.walks++
 		}
-		for _, c := range libqbMapped(pid) {
-			var st unix.Stat_t
-			if err := unix.Stat(c.path, &st); err != nil {
-				continue // gone already
-			}
-			key := [2]uint64{st.Dev, st.Ino}
-			if w.known[key] {
-				continue
-			}
-			w.known[key] = true
-			found = append(found, Library{Path: c.path, Name: c.name, Dev: st.Dev, Ino: st.Ino, PID: pid, Comm: comm(pid)})
-		}
+		found = w.look(pid, found)
 	}
 	if changed {
 		// The kernel hands out a PID a little before the process shows in
 		// /proc: one more walk finds a process this one missed.
-		w.young++
+		w.walks++
 	}
 	for pid := range w.ages {
 		if !alive[pid] {
 			delete(w.ages, pid)
 		}
+	}
+	return found
+}
+
+// look appends to found the libqb files pid maps that no scan found before.
+func (w *libWatch) look(pid int, found []Library) []Library {
+	for _, c := range libqbMapped(pid) {
+		var st unix.Stat_t
+		if err := unix.Stat(c.path, &st); err != nil {
+			continue // gone already
+		}
+		key := [2]uint64{st.Dev, st.Ino}
+		if w.known[key] {
+			continue
+		}
+		w.known[key] = true
+		found = append(found, Library{Path: c.path, Name: c.name, Dev: st.Dev, Ino: st.Ino, PID: pid, Comm: comm(pid)})
 	}
 	return found
 }
@@ -121,7 +186,11 @@ func comm(pid int) string {
 // probed), each time kick says to look. Messages such a process sent before
 // are not recorded.
 func (t *Tracer) watchLibraries(cfg Config, kick, stop <-chan struct{}) {
-	w := newLibWatch(t.Libraries())
+	var execs execSource
+	if t.execs != nil {
+		execs = t.execs
+	}
+	w := newLibWatch(t.Libraries(), execs)
 	symbols := t.symbols(cfg)
 	for {
 		select {
@@ -144,4 +213,63 @@ func (t *Tracer) watchLibraries(cfg Config, kick, stop <-chan struct{}) {
 			}
 		}
 	}
+}
+
+// execMap drains the execs map the exec tracepoint fills.
+type execMap struct {
+	m        *ebpf.Map
+	counters *ebpf.Map
+	unseen   uint64 // IPC_EXECS_UNSEEN at the last drain
+	keys     []uint32
+	values   []uint8
+}
+
+// watchesExecs reports whether the library watcher learns of new processes
+// from the exec tracepoint: its PIDs are those of the initial PID namespace,
+// so the watcher must see /proc from there. (With Config.EmptyPrograms the
+// hook is attached all the same, and the watcher walks /proc.)
+func watchesExecs(cfg Config) bool {
+	if len(cfg.LibQB) > 0 {
+		return false
+	}
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	self, _ := os.Readlink("/proc/self")
+	return err == nil && ns == initPIDNamespace && self == strconv.Itoa(os.Getpid())
+}
+
+// initPIDNamespace is the initial PID namespace as /proc names it (the
+// kernel's PROC_PID_INIT_INO).
+const initPIDNamespace = "pid:[4026531836]"
+
+func (e *execMap) drain() (pids []int, complete bool) {
+	if e.keys == nil {
+		e.keys, e.values = make([]uint32, 256), make([]uint8, 256)
+	}
+	complete = true
+	var cursor ebpf.MapBatchCursor
+	for {
+		n, err := e.m.BatchLookupAndDelete(&cursor, e.keys, e.values, nil)
+		for _, k := range e.keys[:n] {
+			pids = append(pids, int(k))
+		}
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
+			break
+		}
+		if err != nil {
+			complete = false
+			break
+		}
+	}
+	var perCPU []uint64
+	if err := e.counters.Lookup(uint32(ipcIpcCounterIPC_EXECS_UNSEEN), &perCPU); err != nil {
+		return pids, false
+	}
+	var unseen uint64
+	for _, v := range perCPU {
+		unseen += v
+	}
+	if unseen != e.unseen {
+		e.unseen, complete = unseen, false
+	}
+	return pids, complete
 }

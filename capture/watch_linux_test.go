@@ -1,0 +1,134 @@
+//go:build linux && amd64
+
+package capture
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+// fakeExecs hands out the processes a test says exec'd.
+type fakeExecs struct {
+	pids     []int
+	complete bool
+}
+
+func (f *fakeExecs) drain() ([]int, bool) {
+	pids := f.pids
+	f.pids = nil
+	return pids, f.complete
+}
+
+// startWithLibQBCopy starts a process that maps a copy of the system's
+// libqb, as one run after a package upgrade maps the new file.
+func startWithLibQBCopy(t *testing.T) (pid int, lib string) {
+	t.Helper()
+	libs, _ := filepath.Glob("/usr/lib/x86_64-linux-gnu/libqb.so.100.*")
+	if len(libs) == 0 {
+		t.Skip("no /usr/lib/x86_64-linux-gnu/libqb.so.100.*")
+	}
+	data, err := os.ReadFile(libs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib = filepath.Join(t.TempDir(), "libqb.so.100")
+	if err := os.WriteFile(lib, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sleep", "60")
+	cmd.Env = append(os.Environ(), "LD_PRELOAD="+lib)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if slices.ContainsFunc(libqbMapped(cmd.Process.Pid), func(c candidate) bool { return c.path == lib }) {
+			return cmd.Process.Pid, lib
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d does not map %s", cmd.Process.Pid, lib)
+		}
+	}
+}
+
+func foundPaths(libs []Library) []string {
+	var paths []string
+	for _, l := range libs {
+		paths = append(paths, l.Path)
+	}
+	return paths
+}
+
+// Fed by the exec tracepoint, the watcher reads the maps of the processes
+// that exec'd, a few scans each, and of no other: no walk of /proc.
+func TestWatchExecsReadsExecedProcesses(t *testing.T) {
+	pid, lib := startWithLibQBCopy(t)
+	src := &fakeExecs{complete: true}
+	w := newLibWatch(nil, src)
+	if got := w.scan(); len(got) != 0 {
+		t.Fatalf("no exec yet, found %v", foundPaths(got))
+	}
+	src.pids = []int{pid}
+	got := w.scan()
+	if len(got) != 1 || got[0].Path != lib || got[0].PID != pid || got[0].Comm != "sleep" {
+		t.Fatalf("found %+v, want %s by pid %d (sleep)", got, lib, pid)
+	}
+	if got := w.scan(); len(got) != 0 {
+		t.Fatalf("found %v again", foundPaths(got))
+	}
+	for i := 0; i < youngScans; i++ {
+		w.scan()
+	}
+	if len(w.young) != 0 || len(w.ages) != 0 {
+		t.Fatalf("still young after %d scans: %v %v", youngScans+2, w.young, w.ages)
+	}
+}
+
+// When the execs map had no room for some, the watcher looks at every
+// process once.
+func TestWatchExecsIncompleteLooksEverywhere(t *testing.T) {
+	_, lib := startWithLibQBCopy(t)
+	src := &fakeExecs{complete: true}
+	w := newLibWatch(nil, src)
+	if got := w.scan(); len(got) != 0 {
+		t.Fatalf("no exec announced, found %v", foundPaths(got))
+	}
+	src.complete = false
+	if got := foundPaths(w.scan()); !slices.Contains(got, lib) {
+		t.Fatalf("found %v, want %s among them", got, lib)
+	}
+}
+
+// The exec tracepoint fills the execs map with the PIDs /proc shows, and
+// counts nothing unseen.
+func TestExecsMapNamesExecedProcess(t *testing.T) {
+	requireRoot(t)
+	if !watchesExecs(Config{}) {
+		t.Skip("not in the initial PID namespace: the watcher walks /proc")
+	}
+	tr := openTracer(t, Config{NoSocket: true})
+	if tr.execs == nil {
+		t.Fatal("no execs map although the watcher follows execs")
+	}
+	// The test drains the map itself.
+	close(tr.watchStop)
+	<-tr.watchDone
+	tr.watchStop = nil
+	tr.execs.drain()
+
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	pids, complete := tr.execs.drain()
+	if !complete || !slices.Contains(pids, cmd.Process.Pid) {
+		t.Fatalf("drained %v (complete %v), want pid %d among them", pids, complete, cmd.Process.Pid)
+	}
+	if pids, _ := tr.execs.drain(); slices.Contains(pids, cmd.Process.Pid) {
+		t.Fatalf("pid %d drained twice", cmd.Process.Pid)
+	}
+}
