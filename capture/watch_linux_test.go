@@ -3,6 +3,7 @@
 package capture
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,5 +131,34 @@ func TestExecsMapNamesExecedProcess(t *testing.T) {
 	}
 	if pids, _ := tr.execs.drain(); slices.Contains(pids, cmd.Process.Pid) {
 		t.Fatalf("pid %d drained twice", cmd.Process.Pid)
+	}
+}
+
+// The counters read in one batch are those read one by one. (Other
+// processes' libqb traffic may move them meanwhile: they only grow.)
+func TestCountersBatchMatchesEach(t *testing.T) {
+	requireRoot(t)
+	bin := buildQBPair(t)
+	tr := openTracer(t, Config{NoSocket: true})
+	runPair(t, bin, fmt.Sprintf("pt%d-counters", os.Getpid()), "shm", 1<<20, []int{100, 2000})
+	before, err := tr.readCountersEach()
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, ok := tr.readCountersBatch()
+	if !ok {
+		t.Fatal("the kernel refused the batch lookup")
+	}
+	after, err := tr.readCountersEach()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range batch {
+		if batch[i] < before[i] || batch[i] > after[i] {
+			t.Fatalf("counter %d: %d in the batch, %d before and %d after one by one", i, batch[i], before[i], after[i])
+		}
+	}
+	if batch[ipcIpcCounterIPC_HIT_COMMIT] < 4 {
+		t.Fatalf("batch %v: fewer commits than the pair sent", batch)
 	}
 }
