@@ -88,6 +88,7 @@ enum ipc_counter {
 	IPC_HIT_RX,              /* receive-side probe hits */
 	IPC_SKIP_OTHER_RING,     /* commits to a ring that is not IPC (blackbox) */
 	IPC_SKIP_FILTER,         /* messages dropped by --pid/--comm/--service */
+	IPC_EXECS,               /* execs put in the execs map */
 	IPC_EXECS_UNSEEN,        /* execs the execs map had no room for */
 	IPC_COUNTER_MAX,
 };
@@ -250,11 +251,12 @@ struct {
 /* The processes that exec'd since the library watcher last looked (tgid,
  * in the initial pid namespace), when watch_execs: it reads their maps for
  * a libqb not probed yet, instead of walking /proc whenever a process or
- * thread appeared. A full map is counted (IPC_EXECS_UNSEEN): the watcher
- * walks /proc once then. */
+ * thread appeared. IPC_EXECS counts what it put there, so that the watcher
+ * reads the map only when there is something (a lookup walks every bucket);
+ * a full map is counted (IPC_EXECS_UNSEEN): the watcher walks /proc then. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
+	__uint(max_entries, 2048);
 	__type(key, __u32);
 	__type(value, __u8);
 } execs SEC(".maps");
@@ -1323,8 +1325,7 @@ int BPF_PROG(process_exec, struct task_struct *task)
 
 	if (watch_execs) {
 		__u8 one = 1;
-		if (bpf_map_update_elem(&execs, &tgid, &one, BPF_ANY))
-			count(IPC_EXECS_UNSEEN, 1);
+		count(bpf_map_update_elem(&execs, &tgid, &one, BPF_ANY) ? IPC_EXECS_UNSEEN : IPC_EXECS, 1);
 	}
 
 	/* A new program, a new command name: keep comm_procs in step. */

@@ -33,8 +33,9 @@ const (
 	ipcIpcCounterIPC_HIT_RX           ipcIpcCounter = 7
 	ipcIpcCounterIPC_SKIP_OTHER_RING  ipcIpcCounter = 8
 	ipcIpcCounterIPC_SKIP_FILTER      ipcIpcCounter = 9
-	ipcIpcCounterIPC_EXECS_UNSEEN     ipcIpcCounter = 10
-	ipcIpcCounterIPC_COUNTER_MAX      ipcIpcCounter = 11
+	ipcIpcCounterIPC_EXECS            ipcIpcCounter = 10
+	ipcIpcCounterIPC_EXECS_UNSEEN     ipcIpcCounter = 11
+	ipcIpcCounterIPC_COUNTER_MAX      ipcIpcCounter = 12
 )
 
 type ipcIpcHdr struct {

@@ -112,7 +112,7 @@ func Open(cfg Config) (*Tracer, error) {
 	}
 	t.counters = t.coll.Maps[ipcMapCounters]
 	if watchesExecs(cfg) && !cfg.EmptyPrograms {
-		t.execs = &execMap{m: t.coll.Maps[ipcMapExecs], counters: t.counters}
+		t.execs = &execMap{m: t.coll.Maps[ipcMapExecs], counted: t.readCounters}
 	}
 	if err := fillFilters(t.coll, cfg); err != nil {
 		return nil, err

@@ -217,11 +217,12 @@ func (t *Tracer) watchLibraries(cfg Config, kick, stop <-chan struct{}) {
 
 // execMap drains the execs map the exec tracepoint fills.
 type execMap struct {
-	m        *ebpf.Map
-	counters *ebpf.Map
-	unseen   uint64 // IPC_EXECS_UNSEEN at the last drain
-	keys     []uint32
-	values   []uint8
+	m       *ebpf.Map
+	counted func() ([numCounters]uint64, error) // the tracer's counters
+	execs   uint64                              // IPC_EXECS at the last drain
+	unseen  uint64                              // IPC_EXECS_UNSEEN at the last drain
+	keys    []uint32
+	values  []uint8
 }
 
 // watchesExecs reports whether the library watcher learns of new processes
@@ -242,10 +243,19 @@ func watchesExecs(cfg Config) bool {
 const initPIDNamespace = "pid:[4026531836]"
 
 func (e *execMap) drain() (pids []int, complete bool) {
+	c, err := e.counted()
+	if err != nil {
+		return nil, false
+	}
+	execs, unseen := c[ipcIpcCounterIPC_EXECS], c[ipcIpcCounterIPC_EXECS_UNSEEN]
+	if execs == e.execs && unseen == e.unseen {
+		return nil, true // nothing exec'd: the map is not walked
+	}
+	complete = unseen == e.unseen
+	e.execs, e.unseen = execs, unseen
 	if e.keys == nil {
 		e.keys, e.values = make([]uint32, 256), make([]uint8, 256)
 	}
-	complete = true
 	var cursor ebpf.MapBatchCursor
 	for {
 		n, err := e.m.BatchLookupAndDelete(&cursor, e.keys, e.values, nil)
@@ -253,23 +263,10 @@ func (e *execMap) drain() (pids []int, complete bool) {
 			pids = append(pids, int(k))
 		}
 		if errors.Is(err, ebpf.ErrKeyNotExist) {
-			break
+			return pids, complete
 		}
 		if err != nil {
-			complete = false
-			break
+			return pids, false
 		}
 	}
-	var perCPU []uint64
-	if err := e.counters.Lookup(uint32(ipcIpcCounterIPC_EXECS_UNSEEN), &perCPU); err != nil {
-		return pids, false
-	}
-	var unseen uint64
-	for _, v := range perCPU {
-		unseen += v
-	}
-	if unseen != e.unseen {
-		e.unseen, complete = unseen, false
-	}
-	return pids, complete
 }
