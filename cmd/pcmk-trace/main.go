@@ -14,6 +14,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	endProfile := startProfile(os.Stderr)
+	ownProcess = true
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	endProfile()
 	stop()
