@@ -72,16 +72,11 @@ func (w *libWatch) scan() []Library {
 		return w.walk()
 	}
 	pids, complete := w.execs.drain()
-	found := w.scanExecs(pids)
 	if !complete {
-		// Some execs went unseen: look at every other process once.
-		for _, pid := range processIDs() {
-			if w.ages[pid] == 0 {
-				found = w.look(pid, found)
-			}
-		}
+		// Some execs went unseen: every process is as young as they are.
+		pids = append(pids, processIDs()...)
 	}
-	return found
+	return w.scanExecs(pids)
 }
 
 // scanExecs reads the maps of the processes that exec'd and of those
@@ -262,11 +257,30 @@ func (e *execMap) drain() (pids []int, complete bool) {
 		for _, k := range e.keys[:n] {
 			pids = append(pids, int(k))
 		}
-		if errors.Is(err, ebpf.ErrKeyNotExist) {
+		switch {
+		case errors.Is(err, ebpf.ErrKeyNotExist):
 			return pids, complete
-		}
-		if err != nil {
+		case errors.Is(err, ebpf.ErrNotSupported):
+			// Before Linux 5.6: one key at a time.
+			return e.drainEach(pids), complete
+		case err != nil:
 			return pids, false
 		}
 	}
+}
+
+// drainEach is drain's loop for kernels without batch operations on hash maps.
+func (e *execMap) drainEach(pids []int) []int {
+	var key uint32
+	var value uint8
+	var keys []uint32
+	for it := e.m.Iterate(); it.Next(&key, &value); {
+		keys = append(keys, key)
+	}
+	for _, k := range keys {
+		if e.m.Delete(k) == nil {
+			pids = append(pids, int(k))
+		}
+	}
+	return pids
 }
