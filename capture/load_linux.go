@@ -17,8 +17,9 @@ import (
 // probed on a busy machine, closing took tens of seconds, or the process's exit did.
 var multiUprobes = sync.OnceValue(func() bool { return features.HaveBPFLinkUprobeMulti() == nil })
 
-// configure sets the run-time knobs and map sizes, and drops the programs cfg does not need.
-func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
+// configure sets the run-time knobs and map sizes, and drops the programs cfg does not need;
+// watchExecs is watchesExecs(cfg).
+func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int, watchExecs bool) error {
 	spec.Maps[ipcMapEvents].MaxEntries = uint32(ringSize)
 	for name, n := range map[string]int{
 		ipcMapFilterPids:     len(cfg.PIDs),
@@ -36,7 +37,7 @@ func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
 		ipcVarFilterComm:          boolByte(len(cfg.Comms) > 0),
 		ipcVarFilterService:       boolByte(len(cfg.Services) > 0),
 		ipcVarFilterPidns:         boolByte(len(cfg.PIDNamespaces) > 0),
-		ipcVarWatchExecs:          boolByte(watchesExecs(cfg)),
+		ipcVarWatchExecs:          boolByte(watchExecs),
 	}
 	for name, v := range vars {
 		if err := spec.Variables[name].Set(v); err != nil {
@@ -52,7 +53,7 @@ func configure(spec *ebpf.CollectionSpec, cfg Config, ringSize int) error {
 		drop = append(drop, ipcProgSysEnterBind, ipcProgProcessFork, ipcProgSysEnterSendto, ipcProgSysExitSendto, ipcProgSysEnterWritev,
 			ipcProgSysExitWritev, ipcProgSysEnterSendmsg, ipcProgSysExitSendmsg,
 			ipcProgSysEnterRecvfrom, ipcProgSysExitRecvfrom)
-		if len(cfg.Comms) == 0 && !watchesExecs(cfg) {
+		if len(cfg.Comms) == 0 && !watchExecs {
 			drop = append(drop, ipcProgProcessExec) // --comm and the library watcher follow exec
 		}
 	}

@@ -103,7 +103,8 @@ func Open(cfg Config) (*Tracer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := configure(spec, cfg, ringSize); err != nil {
+	watchExecs := watchesExecs(cfg)
+	if err := configure(spec, cfg, ringSize, watchExecs); err != nil {
 		return nil, err
 	}
 	t.coll, err = ebpf.NewCollection(spec)
@@ -111,7 +112,7 @@ func Open(cfg Config) (*Tracer, error) {
 		return nil, fmt.Errorf("load BPF programs: %w", err)
 	}
 	t.counters = t.coll.Maps[ipcMapCounters]
-	if watchesExecs(cfg) && !cfg.EmptyPrograms {
+	if watchExecs && !cfg.EmptyPrograms {
 		t.execs = &execMap{m: t.coll.Maps[ipcMapExecs], counted: t.readCounters}
 	}
 	if err := fillFilters(t.coll, cfg); err != nil {

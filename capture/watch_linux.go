@@ -24,14 +24,13 @@ const youngScans = 3
 // libWatch finds libqb files that processes started after Open map.
 type libWatch struct {
 	known map[[2]uint64]bool // device and inode of every libqb seen
-	ages  map[int]int        // pid -> scans it has been seen in
+	ages  map[int]int        // pid -> scans it has been seen in (with execs: the young ones only)
 
 	// With the exec tracepoint (execs set), the processes to look at are
 	// those that exec'd, and those still young: a process that forks
-	// without exec maps what its parent did, and nothing else starts a
-	// program. Without it, the watcher walks /proc when a PID was handed out.
+	// without exec maps what its parent did. Without it, the watcher walks
+	// /proc when a PID was handed out.
 	execs execSource
-	young map[int]bool // exec'd processes to read again
 
 	lastPID int  // the last PID handed out before the previous scan
 	walks   int  // walks still owed: processes to read again, PIDs not in /proc yet
@@ -45,7 +44,7 @@ type execSource interface {
 }
 
 func newLibWatch(libs []Library, execs execSource) *libWatch {
-	w := &libWatch{known: map[[2]uint64]bool{}, ages: map[int]int{}, execs: execs, young: map[int]bool{}}
+	w := &libWatch{known: map[[2]uint64]bool{}, ages: map[int]int{}, execs: execs}
 	for _, l := range libs {
 		if l.Ino != 0 {
 			w.known[[2]uint64{l.Dev, l.Ino}] = true
@@ -83,16 +82,14 @@ func (w *libWatch) scan() []Library {
 // still young.
 func (w *libWatch) scanExecs(pids []int) []Library {
 	for _, pid := range pids {
-		w.young[pid] = true
 		w.ages[pid] = 0
 	}
 	var found []Library
-	for pid := range w.young {
-		age := w.ages[pid] + 1
-		w.ages[pid] = age
-		if age >= youngScans {
-			delete(w.young, pid)
+	for pid, age := range w.ages {
+		if age+1 >= youngScans {
 			delete(w.ages, pid)
+		} else {
+			w.ages[pid] = age + 1
 		}
 		found = w.look(pid, found)
 	}

@@ -83,15 +83,15 @@ func TestWatchExecsReadsExecedProcesses(t *testing.T) {
 	}
 	// Read in youngScans scans in a row, then forgotten.
 	for i := 2; i <= youngScans; i++ {
-		if !w.young[pid] {
+		if _, young := w.ages[pid]; !young {
 			t.Fatalf("pid %d no longer young before scan %d", pid, i)
 		}
 		if got := w.scan(); len(got) != 0 {
 			t.Fatalf("scan %d found %v again", i, foundPaths(got))
 		}
 	}
-	if len(w.young) != 0 || len(w.ages) != 0 {
-		t.Fatalf("still young after %d scans: %v %v", youngScans, w.young, w.ages)
+	if len(w.ages) != 0 {
+		t.Fatalf("still young after %d scans: %v", youngScans, w.ages)
 	}
 }
 
@@ -109,7 +109,7 @@ func TestWatchExecsIncompleteLooksEverywhere(t *testing.T) {
 		t.Fatalf("found %v, want %s among them", got, lib)
 	}
 	src.complete = true
-	if w.scan(); !w.young[pid] {
+	if w.scan(); w.ages[pid] == 0 {
 		t.Fatalf("pid %d not read again after the incomplete scan", pid)
 	}
 }
