@@ -129,6 +129,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return exitCode{2, errors.New("record: -w -: standard output is a terminal; pipe it into a program or name a file")}
 	}
 	oneProcessor(o)
+	relaxTimers()
 
 	cfg, err := o.config()
 	if err != nil {
