@@ -3,8 +3,11 @@
 // Pacemaker's tools use): it registers with a CIB service, then runs N synchronous CIB
 // queries back to back and prints one line: "ops=N seconds=S rate=R/s p50_us=X p99_us=Y".
 //
-//   cibload [-s cib_ro] [-n 10000] [-t SECONDS] [-d A|B] [-x XPATH] [-p]
+//   cibload [-s cib_ro] [-n 10000] [-t SECONDS] [-r RATE] [-d A|B] [-x XPATH] [-p]
 //
+// -r paces the queries at RATE a second (query i starts i/RATE seconds after the first, or at
+// once when the load is behind), for a watcher measured at a given message rate instead of at
+// whatever the machine can do.
 // -t stops after that many seconds if the N queries are not done by then (a load of a given
 // length that ends cleanly: every query sent is answered before it exits).
 //
@@ -74,18 +77,19 @@ static ssize_t roundtrip(qb_ipcc_connection_t *c, int32_t id, const char *xml, c
 int main(int argc, char **argv) {
 	const char *service = "cib_ro", *xpath = NULL;
 	long n = 10000;
-	double limit = 0;
+	double limit = 0, pace = 0;
 	int opt, progress = 0;
-	while ((opt = getopt(argc, argv, "s:n:t:d:x:p")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:t:r:d:x:p")) != -1) {
 		switch (opt) {
 		case 's': service = optarg; break;
 		case 'n': n = atol(optarg); break;
 		case 't': limit = atof(optarg); break;
+		case 'r': pace = atof(optarg); break;
 		case 'd': dialect = optarg[0]; break;
 		case 'x': xpath = optarg; break;
 		case 'p': progress = 1; break;
 		default:
-			fprintf(stderr, "usage: cibload [-s service] [-n ops] [-t seconds] [-d A|B] [-x xpath] [-p]\n");
+			fprintf(stderr, "usage: cibload [-s service] [-n ops] [-t seconds] [-r rate] [-d A|B] [-x xpath] [-p]\n");
 			return 2;
 		}
 	}
@@ -128,6 +132,13 @@ int main(int argc, char **argv) {
 			"cib_callopt=\"%d\" cib_clientname=\"cibload\"%s%s%s/>",
 			clientid, i + 2, xpath ? 4354 : 4352, xpath ? " cib_section=\"" : "", xpath ? xpath : "",
 			xpath ? "\"" : "");
+		if (pace > 0) {
+			double due = start + i / pace, wait = due - now();
+			if (wait > 0) {
+				struct timespec ts = {(time_t)wait, (long)((wait - (time_t)wait) * 1e9)};
+				nanosleep(&ts, NULL);
+			}
+		}
 		double t0 = now();
 		rc = roundtrip(c, id++, xml, buf, max);
 		if (rc < ENVELOPE) {

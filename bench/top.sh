@@ -8,15 +8,17 @@
 #   file     pcmk-trace record -w FILE (a file in /tmp, removed after each round): against
 #            record, what writing through the page cache adds
 #   top      pcmk-trace top --batch -f json >/dev/null (every interval decoded and analysed)
-# It does so for two CIBs: the sandbox's own (about 1.6 KB: the replies are small, tens of
-# thousands of messages a second) and the same with a 20 KiB property set added (replies of
-# a modest real cluster's size; N/8 queries). The watcher's CPU time (all threads, from
+# It does so for two CIBs: the sandbox's own (about 1.6 KB: the replies are small), first at
+# RATE messages a second (default 20,000, paced by cibload -r), then as fast as the clients
+# go (tens of thousands a second); and the same with a 20 KiB property set added (replies
+# of a modest real cluster's size; N/8 queries, as fast as they go). The watcher's CPU time (all threads, from
 # schedstat, in ns) is read before and after the load; the script prints the medians of CPU
 # per message and per second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-40000}
 CLIENTS=${CLIENTS:-2}
+RATE=${RATE:-20000}
 ROUNDS=${ROUNDS:-3}
 export TESTCLUSTER_NAME=${TESTCLUSTER_NAME:-bench-top}
 tmp=$(mktemp -d)
@@ -37,7 +39,7 @@ cpu() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s+=$1} END {printf "
 load() { # runs the clients; prints the aggregate queries per second
 	local i pids=()
 	for i in $(seq 1 "$CLIENTS"); do
-		scripts/testcluster exec "$tmp/cibload" -n "$n" >"$tmp/load.$i" &
+		scripts/testcluster exec "$tmp/cibload" -n "$n" ${pace:+-r "$pace"} >"$tmp/load.$i" &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
@@ -115,10 +117,15 @@ table() {
 	awk -v r="${used[record]}" -v f="${used[file]}" -v n="$msgs" 'BEGIN {printf "  CPU ratio record -w FILE / -w /dev/null: %.2f (the page cache: %+.2f us/msg)\n", f / r, (f - r) / n * 1e6}'
 }
 
-probe=""
+probe="" pace=""
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs, kernel $(uname -r)"
 n=$N
-table "the sandbox's CIB"
+# each client's queries a second: two messages a query
+pace=$(awk -v r="$RATE" -v c="$CLIENTS" 'BEGIN {print r / 2 / c}')
+table "the sandbox's CIB at $RATE messages/s"
+echo
+pace=""
+table "the sandbox's CIB, as fast as the clients go"
 echo
 # (a set left by an interrupted run in a cluster still up is replaced)
 scripts/testcluster exec cibadmin --delete -o crm_config -X '<cluster_property_set id="bench-top"/>' >/dev/null 2>&1 || true
