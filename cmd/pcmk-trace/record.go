@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -129,12 +130,12 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return exitCode{2, errors.New("record: -w -: standard output is a terminal; pipe it into a program or name a file")}
 	}
 	oneProcessor(o)
-	relaxTimers()
 
 	cfg, err := o.config()
 	if err != nil {
 		return exitCode{2, err}
 	}
+	relaxTimers(cmp.Or(cfg.Latency, capture.DefaultLatency))
 	newLibs := make(newLibraries, 16)
 	cfg.OnNewLibrary = newLibs.found
 	sockets := make(socketTransports, 1)

@@ -10,25 +10,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// watcherSlack is how late the kernel may wake record's and top's threads
-// from a timer: 2% of the 200 ms that their reader's deadline, flushes and
-// housekeeping run at, and a fifth of the Go runtime's 10 ms preemption
-// slice.
-const watcherSlack = 4 * time.Millisecond
-
 // relaxTimers gives the threads of a live watcher (record, top) a timer
-// slack of watcherSlack instead of the default 50 us. The Go runtime's
-// monitor thread sleeps 20 us at a time, fifty times over, after every
-// system call that finds it asleep, and on a virtual machine each of those
-// wake-ups cost about 9 us of CPU: at 20,000 messages a second the monitor
-// used 190-210 ns of CPU per message, a sixth of record's. With the slack it
-// used 35-40. Nothing the watchers time needs microseconds; a live watcher
-// in tests shares its process with others and is left alone.
-func relaxTimers() {
-	if ownProcess {
-		setTimerSlack(watcherSlack)
+// slack of 2% of latency, the longest a record waits in the ring buffer:
+// 4 ms at the default 200 ms, instead of the kernel's 50 us. The Go
+// runtime's monitor thread sleeps 20 us at a time, fifty times over, after
+// every system call that finds it asleep, and on a virtual machine each of
+// those wake-ups cost about 9 us of CPU: at 20,000 messages a second the
+// monitor used 170-250 ns of CPU per message, a sixth of record's, and 30-40
+// with the slack. The watchers' own timers (the ring's deadline, flushes,
+// housekeeping) run at that latency or slower. A watcher in tests shares
+// its process with others, which are left alone.
+func relaxTimers(latency time.Duration) {
+	if slack := latency / 50; ownProcess && slack > defaultSlack {
+		setTimerSlack(slack)
 	}
 }
+
+// defaultSlack is the kernel's timer slack for a normal thread.
+const defaultSlack = 50 * time.Microsecond
 
 // setTimerSlack sets the timer slack of every thread of the process; threads
 // created later take their creator's. It returns how many threads took it:

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pcmk-trace/pcmk-trace/capture"
 )
 
 // setTimerSlack reaches every thread of the process, and relaxTimers only a
@@ -17,7 +19,6 @@ func TestSetTimerSlack(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("setting another thread's timer slack needs CAP_SYS_NICE")
 	}
-	defer setTimerSlack(50 * time.Microsecond) // the kernel's default
 	slacks := func() map[string]string {
 		got := map[string]string{}
 		tasks, err := os.ReadDir("/proc/self/task")
@@ -33,10 +34,16 @@ func TestSetTimerSlack(t *testing.T) {
 		}
 		return got
 	}
-	relaxTimers() // ownProcess is false in tests
+	was, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer setTimerSlack(time.Duration(was))
+	before := slacks()
+	relaxTimers(capture.DefaultLatency) // ownProcess is false in tests
 	for tid, ns := range slacks() {
-		if ns == "4000000" {
-			t.Errorf("thread %s: slack %s ns set in a process that is not pcmk-trace's own", tid, ns)
+		if b, ok := before[tid]; ok && ns != b {
+			t.Errorf("thread %s: slack %s ns, %s before: set in a process that is not pcmk-trace's own", tid, ns, b)
 		}
 	}
 	n := setTimerSlack(1234567 * time.Nanosecond)
@@ -51,5 +58,20 @@ func TestSetTimerSlack(t *testing.T) {
 	}
 	if s, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0); err != nil || s != 1234567 {
 		t.Errorf("this thread: slack %d (%v), want 1234567", s, err)
+	}
+
+	// In a process of its own: 2% of the latency, never below the default.
+	ownProcess = true
+	defer func() { ownProcess = false }()
+	for _, c := range []struct {
+		latency time.Duration
+		want    string
+	}{{capture.DefaultLatency, "4000000"}, {40 * time.Millisecond, "800000"}, {time.Millisecond, "800000"}} {
+		relaxTimers(c.latency)
+		for tid, ns := range slacks() {
+			if ns != c.want {
+				t.Errorf("latency %v: thread %s: slack %s ns, want %s", c.latency, tid, ns, c.want)
+			}
+		}
 	}
 }

@@ -127,7 +127,6 @@ func runTop(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if o.file != "" {
 		src, err = openTopFile(o)
 	} else {
-		relaxTimers()
 		src, err = openTopLive(o, stderr)
 	}
 	if err != nil {
