@@ -84,7 +84,13 @@ int main(int argc, char **argv) {
 		case 's': service = optarg; break;
 		case 'n': n = atol(optarg); break;
 		case 't': limit = atof(optarg); break;
-		case 'r': pace = atof(optarg); break;
+		case 'r':
+			pace = atof(optarg);
+			if (pace <= 0) {
+				fprintf(stderr, "cibload: -r %s: not a positive rate\n", optarg);
+				return 2;
+			}
+			break;
 		case 'd': dialect = optarg[0]; break;
 		case 'x': xpath = optarg; break;
 		case 'p': progress = 1; break;
@@ -134,8 +140,11 @@ int main(int argc, char **argv) {
 			xpath ? "\"" : "");
 		if (pace > 0) {
 			double due = start + i / pace, wait = due - now();
+			if (limit > 0 && start + limit - now() < wait)
+				wait = start + limit - now();
 			if (wait > 0) {
-				struct timespec ts = {(time_t)wait, (long)((wait - (time_t)wait) * 1e9)};
+				long ns = (long)((wait - (time_t)wait) * 1e9);
+				struct timespec ts = {(time_t)wait, ns > 999999999 ? 999999999 : ns};
 				nanosleep(&ts, NULL);
 			}
 		}

@@ -19,6 +19,10 @@ cd "$(dirname "$0")/.."
 N=${N:-40000}
 CLIENTS=${CLIENTS:-2}
 RATE=${RATE:-20000}
+if ! [[ $RATE =~ ^[0-9]+$ && $RATE -gt 0 ]]; then
+	echo "top.sh: RATE=$RATE: want a positive number of messages a second" >&2
+	exit 2
+fi
 ROUNDS=${ROUNDS:-3}
 export TESTCLUSTER_NAME=${TESTCLUSTER_NAME:-bench-top}
 tmp=$(mktemp -d)

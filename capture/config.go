@@ -104,6 +104,14 @@ type Config struct {
 	OnNewLibrary func(Library)
 }
 
+// ReadLatency returns Latency, or DefaultLatency when it is 0 or less.
+func (c *Config) ReadLatency() time.Duration {
+	if c.Latency <= 0 {
+		return DefaultLatency
+	}
+	return c.Latency
+}
+
 // Library is a libqb shared object Open found, and whether it is probed.
 type Library struct {
 	Path    string // as opened, for example /proc/1234/map_files/7f0c2e5a1000-7f0c2e5b3000

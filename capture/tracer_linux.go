@@ -138,10 +138,7 @@ func Open(cfg Config) (*Tracer, error) {
 	} else {
 		t.waiter = newSleepWait()
 	}
-	t.latency = cfg.Latency
-	if t.latency <= 0 {
-		t.latency = DefaultLatency
-	}
+	t.latency = cfg.ReadLatency()
 	t.lastPoll = time.Now()
 	if len(cfg.LibQB) == 0 {
 		t.watchStop, t.watchDone = make(chan struct{}), make(chan struct{})

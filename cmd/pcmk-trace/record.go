@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -135,7 +134,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return exitCode{2, err}
 	}
-	relaxTimers(cmp.Or(cfg.Latency, capture.DefaultLatency))
+	relaxTimers(cfg.ReadLatency())
 	newLibs := make(newLibraries, 16)
 	cfg.OnNewLibrary = newLibs.found
 	sockets := make(socketTransports, 1)

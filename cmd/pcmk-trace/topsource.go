@@ -59,7 +59,7 @@ func openTopLive(o *topOptions, stderr io.Writer) (*topSource, error) {
 	}
 	// A fifth of an interval at most, so an interval's rates miss little of its end.
 	cfg.Latency = min(capture.DefaultLatency, o.interval/5)
-	relaxTimers(cfg.Latency)
+	relaxTimers(cfg.ReadLatency())
 	t, err := capture.Open(cfg)
 	if err != nil {
 		var ve *ebpf.VerifierError
