@@ -62,9 +62,7 @@ const pieceHdrSize = int(unsafe.Sizeof(pieceHdr{}))
 // part of the reader that needs no kernel.
 type assembler struct {
 	wallOff  int64 // CLOCK_REALTIME - CLOCK_MONOTONIC, ns
-	comms    interner
-	services interner
-	conns    interner
+	ids      identities
 	partial  map[uint64]*partialMsg
 	spare    []*capfile.Record // handed back by recycle, reused by newRecord
 	seq      uint64
@@ -165,11 +163,10 @@ func (a *assembler) newRecord(h *pieceHdr) *capfile.Record {
 		PIDNS:      h.Pidns,
 		MntNS:      h.Mntns,
 		MaxMsgSize: h.MaxMsgSize,
-		Comm:       a.comms.get(h.Comm[:]),
-		Service:    a.services.get(h.Service[:]),
-		Conn:       a.conns.get(h.Conn[:]),
 	}
-	rec.ServerPID, rec.ClientPID = connPIDs(rec.Conn)
+	id := a.ids.get(h)
+	rec.Comm, rec.Service, rec.Conn = id.comm, id.service, id.conn
+	rec.ServerPID, rec.ClientPID = id.serverPID, id.clientPID
 	rec.Data = data
 	return rec
 }

@@ -31,3 +31,53 @@ func TestInterner(t *testing.T) {
 		t.Errorf("%v allocations per run of names seen before", n)
 	}
 }
+
+// identityKey reads Comm, Service and Conn as one array: they must lie side
+// by side in pieceHdr.
+func TestIdentityKeyLayout(t *testing.T) {
+	var h pieceHdr
+	comm, svc, conn := unsafe.Offsetof(h.Comm), unsafe.Offsetof(h.Service), unsafe.Offsetof(h.Conn)
+	if svc != comm+unsafe.Sizeof(h.Comm) || conn != svc+unsafe.Sizeof(h.Service) ||
+		unsafe.Sizeof(identityKey{}) != unsafe.Sizeof(h.Comm)+unsafe.Sizeof(h.Service)+unsafe.Sizeof(h.Conn) {
+		t.Fatalf("Comm @%d, Service @%d, Conn @%d: not side by side", comm, svc, conn)
+	}
+}
+
+func TestIdentities(t *testing.T) {
+	header := func(comm, service, conn string) *pieceHdr {
+		h := new(pieceHdr)
+		for i := range len(comm) {
+			h.Comm[i] = int8(comm[i])
+		}
+		for i := range len(service) {
+			h.Service[i] = int8(service[i])
+		}
+		for i := range len(conn) {
+			h.Conn[i] = int8(conn[i])
+		}
+		return h
+	}
+	var ids identities
+	a := header("cibadmin", "cib_rw", "qb-1201-5678-13-abcdef")
+	b := header("cibadmin", "cib_rw", "qb-1201-5679-13-ghijkl")
+	idA := ids.get(a)
+	if *idA != (identity{comm: "cibadmin", service: "cib_rw", conn: "qb-1201-5678-13-abcdef", serverPID: 1201, clientPID: 5678}) {
+		t.Errorf("identity %+v", *idA)
+	}
+	idB := ids.get(b)
+	if idB == idA || idB.conn != "qb-1201-5679-13-ghijkl" || idB.clientPID != 5679 {
+		t.Errorf("second connection: %+v", *idB)
+	}
+	if unsafe.StringData(idB.comm) != unsafe.StringData(idA.comm) {
+		t.Error("the same command got two strings")
+	}
+	if again := ids.get(header("cibadmin", "cib_rw", "qb-1201-5678-13-abcdef")); again != idA {
+		t.Error("a header seen before got a new identity")
+	}
+	if n := testing.AllocsPerRun(100, func() { ids.get(a); ids.get(b) }); n != 0 {
+		t.Errorf("%v allocations per run of headers seen before", n)
+	}
+	if none := ids.get(header("", "", "")); *none != (identity{}) {
+		t.Errorf("empty header: %+v", *none)
+	}
+}
