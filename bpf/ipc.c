@@ -300,13 +300,6 @@ static __always_inline void count(__u32 idx, __u64 n)
 		__sync_fetch_and_add(v, n);
 }
 
-/* count_one counts one and returns the count before it, on this CPU. */
-static __always_inline __u64 count_one(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
-	return v ? __sync_fetch_and_add(v, 1) : 0;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Identity                                                                */
 
@@ -768,21 +761,12 @@ struct copy_ctx {
 	__u32 iov_left;     /* iovecs not read yet */
 	__u32 left;         /* bytes still to copy */
 	__u32 lost;         /* counter index + 1 when the copy was abandoned */
-	__u32 quiet;        /* the last piece does not ask how full the ring is */
 };
 
 struct iovec_user {
 	__u64 base;
 	__u64 len;
 };
-
-/*
- * Between two looks at how full the ring is, a CPU's shared-memory messages
- * add less than FILL_CHECK_EVERY * FILL_CHECK_SMALL bytes (64 KiB, a quarter
- * of the smallest ring), so the reader is still woken long before it fills.
- */
-#define FILL_CHECK_EVERY 16
-#define FILL_CHECK_SMALL 4096
 
 static __always_inline __u64 wakeup_flags(void)
 {
@@ -854,7 +838,7 @@ copied:
 	c->left -= n;
 	c->seg_left -= n;
 	c->src += n;
-	bpf_ringbuf_submit(e, c->left == 0 && !c->quiet ? wakeup_flags() : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, c->left == 0 ? wakeup_flags() : BPF_RB_NO_WAKEUP);
 	return c->left == 0;
 
 copy_failed:
@@ -1078,7 +1062,7 @@ int BPF_KPROBE(rb_commit, void *rb, __u64 len)
 	struct copy_ctx c = {};
 	__u32 write_pt;
 
-	__u64 hits = count_one(IPC_HIT_COMMIT);
+	count(IPC_HIT_COMMIT, 1);
 	struct ring_seen *seen = bpf_map_lookup_elem(&rings, &key);
 	if (seen && !bpf_probe_read_user(&head.write_pt, 12 + PATH_CHECK, (const void *)seen->shared_hdr) &&
 	    same_ring(&head, seen)) {
@@ -1118,9 +1102,6 @@ int BPF_KPROBE(rb_commit, void *rb, __u64 len)
 	c.hdr.hook = IPC_HOOK_RB_COMMIT;
 	c.hdr.transport = IPC_TRANSPORT_SHM;
 	c.hdr.orig_len = len;
-	/* Asking how full the ring is costs a helper call: a CPU asks after
-	 * one small message in FILL_CHECK_EVERY, and after every larger one. */
-	c.quiet = (hits & (FILL_CHECK_EVERY - 1)) && len <= FILL_CHECK_SMALL;
 	emit(&c, seen->shared_data + 4 * ((__u64)write_pt + 2), 0);
 	return 0;
 }
