@@ -26,7 +26,7 @@ type identities struct {
 }
 
 func (ids *identities) get(h *pieceHdr) *identity {
-	k := (*identityKey)(unsafe.Pointer(&h.Comm))
+	k := (*identityKey)(unsafe.Add(unsafe.Pointer(h), unsafe.Offsetof(h.Comm)))
 	if id := ids.m[*k]; id != nil {
 		return id
 	}

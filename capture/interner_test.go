@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"fmt"
 	"testing"
 	"unsafe"
 )
@@ -79,5 +80,25 @@ func TestIdentities(t *testing.T) {
 	}
 	if none := ids.get(header("", "", "")); *none != (identity{}) {
 		t.Errorf("empty header: %+v", *none)
+	}
+	// Bytes after a NUL are not part of a name: the same strings, maybe
+	// another entry.
+	c := header("cibadmin", "cib_rw", "qb-1201-5678-13-abcdef")
+	c.Comm[15] = 'x'
+	if idC := ids.get(c); idC.comm != "cibadmin" || idC.conn != idA.conn || unsafe.StringData(idC.comm) != unsafe.StringData(idA.comm) {
+		t.Errorf("header with bytes after the NUL: %+v", *idC)
+	}
+	// Past maxIdentities the map starts again, and still answers.
+	for i := range maxIdentities + 1 {
+		h := header("crm_mon", "cib_ro", fmt.Sprintf("qb-1-%d-2-x", i))
+		if id := ids.get(h); id.clientPID != uint32(i) {
+			t.Fatalf("identity %d: %+v", i, *id)
+		}
+	}
+	if len(ids.m) > maxIdentities {
+		t.Errorf("%d identities kept, bound %d", len(ids.m), maxIdentities)
+	}
+	if id := ids.get(a); id.conn != "qb-1201-5678-13-abcdef" || id.clientPID != 5678 {
+		t.Errorf("after the reset: %+v", *id)
 	}
 }

@@ -44,8 +44,8 @@ func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) {
 		// The clock and ctx are read once per 64 pieces while they flow,
 		// and after each wait: at tens of thousands of messages a second,
 		// reading them per message was a noticeable part of the reader's
-		// time. (A done ctx stops the wait at once, so draining starts at
-		// most 63 pieces late, and it reads the ring out anyway.)
+		// time. (ctx is looked at again before every wait, so draining
+		// starts at most 63 pieces late, and it reads the ring out anyway.)
 		if t.pieces&63 == 0 || t.waited {
 			t.waited = false
 			if !t.draining && ctx.Err() != nil {
@@ -87,7 +87,12 @@ func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) {
 			t.waiter.close()
 		default:
 			// The ring is empty (it may have been for a while): wait for
-			// the next pieces until a fresh deadline.
+			// the next pieces until a fresh deadline, unless ctx ended
+			// since it was last looked at (the wait would override stop).
+			if !t.draining && ctx.Err() != nil {
+				t.draining = true
+				continue
+			}
 			t.waiter.wait(time.Now().Add(t.latency))
 			t.waited = true
 		}
