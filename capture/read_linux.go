@@ -48,9 +48,7 @@ func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) {
 		// starts at most 63 pieces late, and it reads the ring out anyway.)
 		if t.pieces&63 == 0 || t.waited {
 			t.waited = false
-			if !t.draining && ctx.Err() != nil {
-				t.draining = true
-			}
+			t.noticeStop(ctx)
 			if time.Since(t.lastPoll) >= counterInterval {
 				t.housekeeping(false)
 				continue
@@ -89,14 +87,23 @@ func (t *Tracer) Read(ctx context.Context) (*capfile.Record, error) {
 			// The ring is empty (it may have been for a while): wait for
 			// the next pieces until a fresh deadline, unless ctx ended
 			// since it was last looked at (the wait would override stop).
-			if !t.draining && ctx.Err() != nil {
-				t.draining = true
+			if t.noticeStop(ctx) {
 				continue
 			}
 			t.waiter.wait(time.Now().Add(t.latency))
 			t.waited = true
 		}
 	}
+}
+
+// noticeStop starts draining once ctx is done, and reports whether it
+// started now.
+func (t *Tracer) noticeStop(ctx context.Context) bool {
+	if t.draining || ctx.Err() == nil {
+		return false
+	}
+	t.draining = true
+	return true
 }
 
 // busyWait is how long Read waits for a piece a program is still writing.
