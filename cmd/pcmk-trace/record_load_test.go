@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -39,11 +38,7 @@ func loadSeconds() int {
 func TestRecordLoad(t *testing.T) {
 	c := testcluster.Require(t)
 	witness := buildWitness(t)
-	dir := t.TempDir()
-	cibload := filepath.Join(dir, "cibload")
-	if out, err := exec.Command("cc", "-O2", "-o", cibload, "../../bench/cibload.c", "-lqb").CombinedOutput(); err != nil {
-		testcluster.Skip(t, fmt.Sprintf("build cibload: %v\n%s", err, out))
-	}
+	cibload := buildCibload(t)
 	secs := loadSeconds()
 	for _, n := range []int{1, 2, 8, 32} {
 		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {

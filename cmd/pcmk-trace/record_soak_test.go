@@ -6,8 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -47,11 +45,7 @@ func TestRecordSoak(t *testing.T) {
 	}
 	c := testcluster.Require(t)
 	d := soakDuration(t)
-	dir := t.TempDir()
-	cibload := filepath.Join(dir, "cibload")
-	if out, err := exec.Command("cc", "-O2", "-o", cibload, "../../bench/cibload.c", "-lqb").CombinedOutput(); err != nil {
-		testcluster.Skip(t, fmt.Sprintf("build cibload: %v\n%s", err, out))
-	}
+	cibload := buildCibload(t)
 	// The file's size is not what is measured: /dev/null takes the capture.
 	rec := startRecorder(t, "-w", "/dev/null", "--ns-of", fmt.Sprint(c.InitPID))
 	ctx, cancel := context.WithTimeout(context.Background(), d+5*time.Minute)

@@ -30,16 +30,6 @@ const (
 	topLoadRate = 10000
 )
 
-// cibLoad is bench/cibload built for the sandbox.
-func cibLoad(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "cibload")
-	if out, err := exec.Command("cc", "-O2", "-o", bin, "../../bench/cibload.c", "-lqb").CombinedOutput(); err != nil {
-		testcluster.Skip(t, fmt.Sprintf("build cibload: %v\n%s", err, out))
-	}
-	return bin
-}
-
 // loadProgress is the load's own count: queries done by each time.
 type loadProgress struct {
 	at  []time.Time
@@ -142,12 +132,9 @@ func TestTopTerminal(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		testcluster.Skip(t, "tmux not installed (run scripts/deps)")
 	}
-	load := cibLoad(t)
+	load := buildCibload(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "pcmk-trace")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildPcmkTrace(t)
 	x := &tmux{t: t, socket: fmt.Sprintf("pcmk-trace-test-%d", os.Getpid())}
 	ready := filepath.Join(dir, "ready")
 	// The pane's shell keeps top's exit status: tmux at times left top a zombie it did not
@@ -252,7 +239,7 @@ func checkRestored(t *testing.T, out string) {
 // against the sandboxed cluster under a load; FILE holds what it showed.
 func TestTopBatchJSON(t *testing.T) {
 	c := testcluster.Require(t)
-	load := cibLoad(t)
+	load := buildCibload(t)
 	ready := filepath.Join(t.TempDir(), "ready")
 	file := filepath.Join(t.TempDir(), "shown.pcapng")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -315,10 +302,7 @@ func waitFor(f func() bool, d time.Duration) bool {
 // TestTopTerminalSIGTERM plays a capture in a pseudo-terminal and ends top
 // with SIGTERM: it leaves the alternate screen and shows the cursor again.
 func TestTopTerminalSIGTERM(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "pcmk-trace")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildPcmkTrace(t)
 	cmd := exec.Command(bin, "top", "--speed", "0.5", "../../testdata/captures/bookworm-workload.pcapng")
 	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 120})
