@@ -139,9 +139,9 @@ int main(int argc, char **argv) {
 			clientid, i + 2, xpath ? 4354 : 4352, xpath ? " cib_section=\"" : "", xpath ? xpath : "",
 			xpath ? "\"" : "");
 		if (pace > 0) {
-			double due = start + i / pace, wait = due - now();
-			if (limit > 0 && start + limit - now() < wait)
-				wait = start + limit - now();
+			double t = now(), wait = start + i / pace - t;
+			if (limit > 0 && start + limit - t < wait)
+				wait = start + limit - t;
 			if (wait > 0) {
 				long ns = (long)((wait - (time_t)wait) * 1e9);
 				struct timespec ts = {(time_t)wait, ns > 999999999 ? 999999999 : ns};

@@ -36,12 +36,12 @@ type loadProgress struct {
 	ops []float64
 }
 
-// runLoad runs cibload -n n -r topLoadRate -p in the sandbox and returns its progress.
-func runLoad(t *testing.T, c *testcluster.Cluster, bin string, n int) *loadProgress {
+// runLoad runs cibload -n topLoadOps -r topLoadRate -p in the sandbox and returns its progress.
+func runLoad(t *testing.T, c *testcluster.Cluster, bin string) *loadProgress {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := c.Command(ctx, bin, "-n", strconv.Itoa(n), "-r", strconv.Itoa(topLoadRate), "-p")
+	cmd := c.Command(ctx, bin, "-n", strconv.Itoa(topLoadOps), "-r", strconv.Itoa(topLoadRate), "-p")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -181,7 +181,7 @@ func TestTopTerminal(t *testing.T) {
 		total = n
 	}
 	loadDone := make(chan *loadProgress, 1)
-	go func() { loadDone <- runLoad(t, c, load, topLoadOps) }()
+	go func() { loadDone <- runLoad(t, c, load) }()
 	var progress *loadProgress
 	for progress == nil {
 		select {
@@ -252,7 +252,7 @@ func TestTopBatchJSON(t *testing.T) {
 	if !waitFor(func() bool { _, err := os.Stat(ready); return err == nil }, 60*time.Second) {
 		t.Fatalf("top did not attach: %s", stderr.String())
 	}
-	progress := runLoad(t, c, load, topLoadOps)
+	progress := runLoad(t, c, load)
 	time.Sleep(2500 * time.Millisecond)
 	cancel()
 	if err := <-done; err != nil {
